@@ -1,0 +1,178 @@
+"""Generate Python expression text from typed IR nodes, with SQL's three-valued logic.
+
+`None` is empty/unknown. Nodes whose `empty_by` is empty can never be None, so their code
+skips null checks: the common case compiles to plain Python operators. User text never
+becomes code: strings and ints are written with `repr`, every other constant goes through
+the constants table `K`, and names become numbered locals chosen by the caller.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from ... import ir
+from ...types import Kind
+
+_PY_COMPARE = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+_CALLS = {
+    "workdays_between": "CAL.workdays_between", "add_workdays": "CAL.add_workdays", "is_workday": "CAL.is_workday",
+    "date": "to_date", "month": "month_of", "period_start": "period_start", "period_end": "period_end",
+    "contains": "contains", "contains_any": "contains_any", "abs": "abs", "earliest": "earliest", "latest": "latest",
+    "len": "len",
+}
+_ATTR_CALLS = {"year": "year", "month_of_year": "month", "day": "day", "hour": "hour"}
+
+
+class ExprGen:
+    """Writes expressions; `names` maps (origin, name) or ('field', scope, name) to code text."""
+
+    def __init__(self, constants: list, names: Callable[[tuple], str]):
+        self.constants = constants
+        self.names = names
+        self._temps = 0
+
+    def const(self, value) -> str:
+        if value is None or isinstance(value, bool):
+            return repr(value)
+        if type(value) in (int, str):
+            return repr(value)
+        for i, existing in enumerate(self.constants):
+            if type(existing) is type(value) and existing == value:
+                return f"K[{i}]"
+        self.constants.append(value)
+        return f"K[{len(self.constants) - 1}]"
+
+    def temp(self) -> str:
+        self._temps += 1
+        return f"_t{self._temps}"
+
+    def gen(self, node: ir.Node) -> str:
+        return getattr(self, f"_{type(node).__name__}")(node)
+
+    def _null_guard(self, parts: list[tuple[ir.Node, str]], body: Callable[[list[str]], str]) -> str:
+        """`body(values)`, or None when any nullable part is None (each part evaluated once)."""
+        values, checks = [], []
+        for node, code in parts:
+            if node.empty_by:
+                t = self.temp()
+                checks.append(f"({t} := {code}) is None")
+                values.append(t)
+            else:
+                values.append(code)
+        if not checks:
+            return body(values)
+        return f"(None if {' or '.join(checks)} else {body(values)})"
+
+    # ---- leaves -------------------------------------------------------------------------------
+    def _Const(self, n: ir.Const) -> str:
+        return self.const(n.value)
+
+    def _FieldRef(self, n: ir.FieldRef) -> str:
+        return self.names(("field", n.scope, n.name))
+
+    def _LetRef(self, n: ir.LetRef) -> str:
+        return self.names((n.origin, n.name))
+
+    def _AsOf(self, n: ir.AsOf) -> str:
+        return "as_of"
+
+    def _Aggregate(self, n: ir.Aggregate) -> str:
+        return self.names(("aggregate-node", id(n)))
+
+    def _ListConst(self, n: ir.ListConst) -> str:
+        if all(isinstance(i, ir.Const) for i in n.items):
+            return self.const(tuple(i.value for i in n.items))
+        return "(" + "".join(self.gen(i) + ", " for i in n.items) + ")"
+
+    # ---- operators ----------------------------------------------------------------------------
+    def _Unary(self, n: ir.Unary) -> str:
+        op = "not " if n.op == "not" else "-"
+        return self._null_guard([(n.operand, self.gen(n.operand))], lambda v: f"({op}{v[0]})")
+
+    def _Binary(self, n: ir.Binary) -> str:
+        if n.op in ("and", "or"):
+            return self._logic(n)
+        left, right = self._promoted(n.left, n.right), self._promoted(n.right, n.left)
+        if n.op in _PY_COMPARE:
+            op = _PY_COMPARE[n.op]
+            return self._null_guard([(n.left, left), (n.right, right)], lambda v: f"({v[0]} {op} {v[1]})")
+        return self._null_guard([(n.left, left), (n.right, right)], lambda v: self._arith(n, v[0], v[1]))
+
+    def _promoted(self, node: ir.Node, other: ir.Node | None = None) -> str:
+        code = self.gen(node)
+        if other is not None and node.type.kind is Kind.DATE and other.type.kind is Kind.DATETIME:
+            return f"to_datetime({code})"
+        return code
+
+    def _arith(self, n: ir.Binary, a: str, b: str) -> str:
+        calendar = n.right.type.calendar or n.left.type.kind is Kind.MONTH
+        if n.op == "add":
+            return f"plus({a}, {b})" if calendar else f"({a} + {b})"
+        if n.op == "sub":
+            return f"minus({a}, {b})" if calendar else f"({a} - {b})"
+        if n.op == "mul":
+            durations = Kind.DURATION in (n.left.type.kind, n.right.type.kind)
+            return f"times({a}, {b})" if durations else f"({a} * {b})"
+        return f"divide({a}, {b})"
+
+    def _logic(self, n: ir.Binary) -> str:
+        a, b = self.gen(n.left), self.gen(n.right)
+        if not n.left.empty_by and not n.right.empty_by:
+            return f"({a} {n.op} {b})"
+        if not n.left.empty_by:  # a is a real bool: Python's short circuit is already 3-valued
+            return f"({a} and {b})" if n.op == "and" else f"(True if {a} else {b})"
+        return f"and3({a}, {b})" if n.op == "and" else f"or3({a}, {b})"
+
+    def _Coalesce(self, n: ir.Coalesce) -> str:
+        t = self.temp()
+        return f"({self.gen(n.right)} if ({t} := {self.gen(n.left)}) is None else {t})"
+
+    def _IsEmpty(self, n: ir.IsEmpty) -> str:
+        return f"({self.gen(n.operand)} is {'not ' if n.negated else ''}None)"
+
+    def _InList(self, n: ir.InList) -> str:
+        op = "not in" if n.negated else "in"
+        if all(isinstance(i, ir.Const) for i in n.items):
+            values = frozenset(i.value for i in n.items)
+            return self._null_guard([(n.operand, self.gen(n.operand))], lambda v: f"({v[0]} {op} {self.const(values)})")
+        items = [(i, self.gen(i)) for i in n.items]
+        return self._null_guard([(n.operand, self.gen(n.operand)), *items],
+                                lambda v: f"({v[0]} {op} ({', '.join(v[1:])},))")
+
+    def _Call(self, n: ir.Call) -> str:
+        args = [(a, self.gen(a)) for a in n.args]
+        if n.func in ("earliest", "latest"):  # empty only when every argument is
+            return f"{n.func}({', '.join(c for _, c in args)})"
+        if n.func == "count":
+            return self._null_guard(args, lambda v: f"len({v[0]})")
+        if n.func in ("starts_with", "ends_with"):
+            return self._null_guard(args, lambda v: f"{v[0]}.{n.func.replace('_', '')}({v[1]})")
+        if n.func == "weekday":
+            return self._null_guard(args, lambda v: f"{v[0]}.isoweekday()")
+        if n.func in _ATTR_CALLS:
+            return self._null_guard(args, lambda v: f"{v[0]}.{_ATTR_CALLS[n.func]}")
+        return self._null_guard(args, lambda v: f"{_CALLS[n.func]}({', '.join(v)})")
+
+    def _Case(self, n: ir.Case) -> str:
+        subject = self.gen(n.subject)
+        default = self.gen(n.default) if n.default is not None else "None"
+        if all(isinstance(v, ir.Const) for _, v in n.arms):
+            table = {p.value: v.value for pats, v in n.arms for p in pats}
+            lookup = f"{self.const(_FrozenTable(table))}.get"
+            return self._null_guard([(n.subject, subject)], lambda v: f"{lookup}({v[0]}, {default})")
+        t = self.temp()
+        code = default
+        for pats, value in reversed(n.arms):
+            values = self.const(frozenset(p.value for p in pats))
+            code = f"({self.gen(value)} if {t} in {values} else {code})"
+        return f"(None if ({t} := {subject}) is None else {code})"
+
+
+class _FrozenTable(dict):
+    """A constant lookup table for `match` (hashable identity so it can sit in `K`)."""
+
+    def __hash__(self) -> int:  # pragma: no cover - identity only
+        return id(self)
+
+    def __eq__(self, other) -> bool:
+        return self is other

@@ -1,0 +1,111 @@
+"""`compliance run`: evaluate rulebooks over case files and write findings."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from ..api import load_rulebooks
+from ..errors import RulebookError
+from ..records import RecordFileError, infer_kind
+from ..runner import evaluate, read_cases
+from .output import ExitCode, show_diagnostics
+
+
+@click.command("run")
+@click.option("--rulebook", "rulebook_paths", multiple=True, required=True, type=click.Path(exists=True),
+              help="Rulebook file or directory (repeatable).")
+@click.option("--cases", "case_paths", multiple=True, required=True, type=click.Path(exists=True, dir_okay=False),
+              help="Case file: .csv, .jsonl or .parquet (repeatable).")
+@click.option("--kind", help="Record kind of every case file (default: from each file's name).")
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"]),
+              help="The evaluation's as-of time (local). Default: now.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Write findings.jsonl, rejections.jsonl, summary.json here.")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "json", "table"]), default="jsonl", show_default=True)
+@click.option("--all", "include_passed", is_flag=True, help="Also write passed findings.")
+@click.option("--calendar", "calendar_file", type=click.Path(exists=True, dir_okay=False), help="Working-day calendar override (YAML).")
+@click.option("--fail-on-fired", is_flag=True, help="Exit 1 when any rule fired.")
+def run_command(rulebook_paths, case_paths, kind, as_of, out_dir, fmt, include_passed, calendar_file, fail_on_fired) -> None:
+    """Run rulebooks over case records. The summary line reconciles read = evaluated + rejected."""
+    try:
+        rulebooks = load_rulebooks(rulebook_paths, calendar=calendar_file)
+    except RulebookError as err:
+        show_diagnostics(err.diagnostics, err.sources, "text")
+        sys.exit(ExitCode.FINDINGS)
+    files = [(Path(p), _kind_of(rulebooks, Path(p), kind)) for p in case_paths]
+    try:
+        run = read_cases(rulebooks, files)
+    except RecordFileError as err:
+        raise click.UsageError(str(err)) from None
+    as_of = as_of or datetime.now().replace(microsecond=0)
+    findings = evaluate(rulebooks, run, as_of, include_passed)
+    fired = _write(findings, run, out_dir, fmt)
+    click.echo(run.summary.line(), err=True)
+    _print_breakdown(run.summary)
+    if out_dir:
+        Path(out_dir, "summary.json").write_text(json.dumps(run.summary.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
+    sys.exit(ExitCode.FINDINGS if (fail_on_fired and fired) else ExitCode.OK)
+
+
+def _kind_of(rulebooks, path: Path, kind: str | None):
+    if kind:
+        if kind not in rulebooks.kinds:
+            raise click.BadParameter(f"未知记录类型 {kind}；可选: {', '.join(rulebooks.kinds)}", param_hint="--kind")
+        return rulebooks.kinds[kind]
+    found = infer_kind(path, rulebooks.kinds)
+    if found is None:
+        raise click.UsageError(f"无法从文件名 {path.name} 判断记录类型；请用 --kind 指定（可选: {', '.join(rulebooks.kinds)}）")
+    return found
+
+
+def _write(findings, run, out_dir: str | None, fmt: str) -> int:
+    fired = 0
+    out = _open(out_dir, "findings." + ("json" if fmt == "json" else "jsonl"))
+    rows = []
+    for f in findings:
+        fired += f.outcome == "fired"
+        if fmt == "jsonl" or out_dir:
+            out.write(f.model_dump_json() + "\n") if fmt != "json" else rows.append(f.model_dump(mode="json"))
+        else:
+            rows.append(f)
+    if fmt == "json":
+        out.write(json.dumps([r if isinstance(r, dict) else r.model_dump(mode="json") for r in rows], ensure_ascii=False, indent=2) + "\n")
+    elif fmt == "table" and not out_dir:
+        _table(rows)
+    if out_dir:
+        out.close()
+        with _open(out_dir, "rejections.jsonl") as rej:
+            for r in run.rejections:
+                rej.write(r.model_dump_json() + "\n")
+    elif run.rejections:
+        for r in run.rejections:
+            click.echo(f"拒收 {r.source}:{r.line}: {r.reason}", err=True)
+    return fired
+
+
+def _open(out_dir: str | None, name: str):
+    if out_dir is None:
+        return click.get_text_stream("stdout")
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    return open(Path(out_dir, name), "w", encoding="utf-8")
+
+
+def _table(findings) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("rule", "level", "record", "outcome", "missing", "title")
+    for f in findings:
+        table.add_row(f.rule, f.level, f.record_key, f.outcome, ", ".join(f.missing), f.title)
+    Console().print(table)
+
+
+def _print_breakdown(summary) -> None:
+    for title, counter in (("规则集", summary.by_rulebook), ("风险环节", summary.by_link), ("级别", summary.by_level)):
+        names = sorted({name for name, _ in counter})
+        parts = [f"{n}: fired {counter[(n, 'fired')]} / undetermined {counter[(n, 'undetermined')]}" for n in names]
+        click.echo(f"按{title}: " + "; ".join(parts), err=True)

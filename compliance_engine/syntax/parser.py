@@ -1,0 +1,121 @@
+"""Parse rulebook text into an AST module. The only place (with builder.py) that imports Lark.
+
+Syntax errors become diagnostics (E01xx) with the place and what was expected; after an
+error the parser restarts at the next top-level declaration so one run reports every
+broken declaration, not just the first.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from lark import Lark, Token
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from .. import ast
+from ..diagnostics import Diagnostics
+from ..source import Source, Span
+from .builder import BuildError, build_module
+
+_TOP_LEVEL = re.compile(r"^(rule|record|enum|fact|link|defaults|import)\b", re.M)
+
+# What an officer should read instead of Lark's terminal names.
+_EXPECTED_WORDS = {
+    "NAME": "名称", "STRING": "带引号的文本", "WORD": "编号", "NUMBER": "数字", "INT": "整数",
+    "DATE": "日期", "DATETIME": "日期时间", "LINE": "文本", "COMPARE": "比较运算符",
+    "RBRACE": "`}`", "LBRACE": "`{`", "RPAR": "`)`", "LPAR": "`(`", "RSQB": "`]`", "LSQB": "`[`",
+    "COMMA": "`,`", "COLON": "`:`", "EQUAL": "`=`", "UNIT": "时间单位", "OUTCOME": "fired/passed/undetermined",
+    "$END": "文件结束",
+}
+
+
+def grammar_text() -> str:
+    """The grammar shipped in the wheel, or the repository's `grammar/` in a source checkout."""
+    packaged = resources.files("compliance_engine").joinpath("grammar/rulebook.lark")
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    return (Path(__file__).resolve().parents[2] / "grammar" / "rulebook.lark").read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def _lark() -> Lark:
+    return Lark(grammar_text(), parser="lalr", lexer="contextual", propagate_positions=True, maybe_placeholders=True)
+
+
+def parse(source: Source, diags: Diagnostics) -> ast.Module | None:
+    """Parse one file. Returns None (and reports) when any part of it has a syntax error."""
+    offset, failed, module = 0, False, None
+    while True:
+        chunk = source.text[offset:]
+        try:
+            tree = _lark().parse(chunk)
+            if not failed:
+                module = build_module(tree, source.path)
+            break
+        except UnexpectedInput as err:
+            failed = True
+            _report(err, source, offset, diags)
+            offset = _restart_point(source.text, offset + _error_offset(err, chunk))
+            if offset is None:
+                break
+        except VisitError as err:  # a builder check (e.g. a bad date literal)
+            if not isinstance(err.orig_exc, BuildError):
+                raise
+            failed = True
+            diags.add(err.orig_exc.code, err.orig_exc.message, err.orig_exc.span, err.orig_exc.hint)
+            break
+    return None if failed else module
+
+
+def _error_offset(err: UnexpectedInput, chunk: str) -> int:
+    pos = getattr(err, "pos_in_stream", None)
+    if pos is None and isinstance(err, UnexpectedToken):
+        pos = err.token.start_pos
+    return len(chunk) if pos is None else pos
+
+
+def _restart_point(text: str, error_pos: int) -> int | None:
+    line_end = text.find("\n", error_pos)
+    if line_end < 0:
+        return None
+    m = _TOP_LEVEL.search(text, line_end + 1)
+    return m.start() if m else None
+
+
+def _line_col(text: str, pos: int) -> tuple[int, int]:
+    line = text.count("\n", 0, pos) + 1
+    return line, pos - (text.rfind("\n", 0, pos) + 1) + 1
+
+
+def _report(err: UnexpectedInput, source: Source, offset: int, diags: Diagnostics) -> None:
+    if isinstance(err, UnexpectedEOF) or (isinstance(err, UnexpectedToken) and err.token.type == "$END"):
+        line, col = _line_col(source.text, len(source.text))
+        span = Span(source.path, line, col, line, col + 1)
+        diags.add("E0103", "文件在声明结束之前就结束了", span, "检查是否缺少右花括号 `}` 或右括号 `)`")
+        return
+    pos = offset + _error_offset(err, source.text[offset:])
+    line, col = _line_col(source.text, pos)
+    if isinstance(err, UnexpectedCharacters):
+        ch = source.text[pos] if pos < len(source.text) else ""
+        span = Span(source.path, line, col, line, col + 1)
+        hint = _char_hint(ch, err)
+        diags.add("E0101", f"无法识别的字符 `{ch}`", span, hint)
+        return
+    assert isinstance(err, UnexpectedToken)
+    tok: Token = err.token
+    span = Span(source.path, line, col, line, col + max(1, len(str(tok))))
+    expected = sorted({_EXPECTED_WORDS.get(t, f"`{t.lower()}`") for t in err.expected if not t.startswith("_")})
+    shown = "、".join(expected[:8]) + (" 等" if len(expected) > 8 else "")
+    diags.add("E0102", f"此处不应出现 `{tok}`", span, f"这里需要: {shown}")
+
+
+def _char_hint(ch: str, err: UnexpectedCharacters) -> str:
+    if ch in "\"'":
+        return "文本缺少结束引号；文本必须写在同一行内"
+    if ch in "，（）：；":
+        return "请使用半角标点（, ( ) : ;）书写规则语法；中文标点只能出现在引号内的文本中"
+    allowed = sorted({_EXPECTED_WORDS.get(t, f"`{t.lower()}`") for t in (err.allowed or ())})
+    return "这里需要: " + "、".join(allowed[:8]) if allowed else "删除这个字符，或把它放进引号内的文本中"
