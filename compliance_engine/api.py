@@ -19,6 +19,7 @@ from typing import Iterable, Iterator, Mapping
 
 from pydantic import BaseModel
 
+from . import cache
 from .backends.python.evaluator import Outcome, PythonBackend
 from .calendar import WorkdayCalendar, default_calendar, load_calendar
 from .check import check as check_modules
@@ -50,15 +51,25 @@ class CheckResult:
         return not any(d.severity.value == "error" for d in self.diagnostics)
 
 
-def check(paths: Iterable[str | Path]) -> CheckResult:
-    """Parse and check rulebook files (directories are searched for `*.rules`)."""
+def check(paths: Iterable[str | Path], *, use_cache: bool = True) -> CheckResult:
+    """Parse and check rulebook files (directories are searched for `*.rules`).
+
+    Results are cached on disk by the content of every file read (see cache.py), so checking
+    unchanged rulebooks again takes milliseconds.
+    """
+    paths = list(paths)
+    if use_cache and (cached := cache.lookup(paths)) is not None:
+        return cached
     diags = Diagnostics()
-    modules, sources = load(list(paths), diags)
+    modules, sources = load(paths, diags)
     if not modules and not diags.has_errors:
         diags.add("E0107", "没有找到规则文件 (*.rules)", None, "给出规则文件或包含规则文件的目录")
     program = check_modules(modules, sources, diags)
     graph = build_graph(program, diags)
-    return CheckResult(program, graph, list(diags), sources)
+    result = CheckResult(program, graph, list(diags), sources)
+    if use_cache:
+        cache.store(paths, result)
+    return result
 
 
 def load_rulebooks(paths: Iterable[str | Path], calendar: WorkdayCalendar | str | Path | None = None) -> Rulebooks:

@@ -115,9 +115,14 @@ def to_decimal(v: object, message: str = _DECIMAL_MSG) -> Decimal:
         d = Decimal(repr(v)) if math.isfinite(v) else None
     else:
         d = None
-    # 10**29 and up is beyond the 28 digits decimal arithmetic keeps: a typo, not a value
-    if d is None or d.adjusted() > 28:
+    if d is None:
         raise Invalid(message)
+    if not -28 <= d.adjusted() <= 28:
+        # Beyond the 28 digits decimal arithmetic keeps ('1e999999999'): a typo, not a value,
+        # and one that would print as a billion digits. A zero is just zero ('0e-99').
+        if not d.is_zero():
+            raise Invalid(message)
+        return Decimal(0)
     return d
 
 

@@ -60,7 +60,8 @@ def _rule_plan(rule: Rule, slot: int) -> RulePlan:
     lets = dict(rule.lets)
     facts = {f.name: f.value for f in rule.facts}
     names = _closure(names_used(rule.condition), lets, facts)
-    evidence = tuple(sorted(names))
+    window_keys = {k for w in rule.windows for k in w.by if not rule.is_group_rule}
+    evidence = tuple(sorted(names | window_keys))
     fields = set(rule.kind.field_names)
     empties = rule.condition.empty_by
     empty_fields = tuple(sorted(n for n in empties if n in fields))

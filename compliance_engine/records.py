@@ -197,7 +197,9 @@ def _columns(path: Path, names: list[str], kind: RecordKind) -> list[tuple[int, 
         key = name.strip()
         if key in fields:
             if key in exact:
-                raise RecordFileError(f"文件 {path} 的表头中字段 {key} 出现了不止一次，无法确定取哪一列")
+                raise RecordFileError(
+                    f"文件 {path} 的表头中字段 {key} 出现了不止一次，无法确定取哪一列"
+                )
             exact[key] = i
         else:
             loose.setdefault(key.lower(), i)
@@ -227,14 +229,18 @@ def _csv_rows(path: Path, kind: RecordKind, plan: Plan, text: io.TextIOWrapper) 
                     continue  # a blank line or ',,,' carries no data: it is not a row
                 if len(cells) > width and any(c and not c.isspace() for c in cells[width:]):
                     # Usually an unquoted comma inside a value: every later cell is shifted.
-                    yield _rejected(path, kind, start, f"本行有 {len(cells)} 列，多于表头的 {width} 列（可能有未加引号的逗号），各列无法对应")
+                    reason = (f"本行有 {len(cells)} 列，多于表头的 {width} 列"
+                              "（可能有未加引号的逗号），各列无法对应")
+                    yield _rejected(path, kind, start, reason)
                     continue
                 n = len(cells)
                 yield _row(path, kind, plan, start, {f: cells[i] for i, f in columns if i < n})
         except UnicodeDecodeError:
             raise _not_utf8(path, _first_bad_line(path)) from None
         except csv.Error as e:  # e.g. a cell beyond the csv module's size limit (a stray quote)
-            raise RecordFileError(f"文件 {path} 第 {line + 1} 行附近不是有效的 CSV：{e}（可能有未闭合的引号）") from e
+            raise RecordFileError(
+                f"文件 {path} 第 {line + 1} 行附近不是有效的 CSV：{e}（可能有未闭合的引号）"
+            ) from e
         except (OSError, EOFError, zlib.error) as e:
             raise RecordFileError(f"文件 {path} 第 {line + 1} 行附近无法读取：{e}") from e
 
@@ -268,7 +274,8 @@ def _jsonl_rows(path: Path, kind: RecordKind, plan: Plan, text: io.TextIOWrapper
                     obj = json.loads(s, parse_float=Decimal, parse_constant=_no_constant)
                 except (ValueError, RecursionError) as e:
                     where = f"，第 {e.colno} 列" if isinstance(e, json.JSONDecodeError) else ""
-                    yield _rejected(path, kind, line, f"本行不是有效的 JSON（{getattr(e, 'msg', e)}{where}）")
+                    reason = f"本行不是有效的 JSON（{getattr(e, 'msg', e)}{where}）"
+                    yield _rejected(path, kind, line, reason)
                     continue
                 if type(obj) is not dict:
                     yield _rejected(path, kind, line, "本行不是 JSON 对象（每行应为一条 {…} 记录）")
@@ -356,7 +363,8 @@ def write_records(path: str | Path, kind: RecordKind, records: Iterable[dict]) -
 
     if fmt == "parquet":
         return _write_parquet(p, kind, typed())
-    with gzip.open(p, "wt", encoding="utf-8", newline="") if gz else open(p, "w", encoding="utf-8", newline="") as out:
+    opener = gzip.open if gz else open
+    with opener(p, "wt", encoding="utf-8", newline="") as out:
         return _TEXT_WRITERS[fmt](out, kind, typed())
 
 
@@ -373,10 +381,12 @@ def _write_csv(out: IO[str], kind: RecordKind, records: Iterator[dict]) -> int:
 
 def _write_jsonl(out: IO[str], kind: RecordKind, records: Iterator[dict]) -> int:
     # Built by hand so that Decimals are written as exact JSON numbers (json.dumps cannot).
-    members = [(json.dumps(f.name, ensure_ascii=False) + ":", f.name, json_formatter(f.type)) for f in kind.fields]
+    members = [(json.dumps(f.name, ensure_ascii=False) + ":", f.name, json_formatter(f.type))
+               for f in kind.fields]
     n = 0
     for r in records:
-        out.write("{" + ",".join(key + ("null" if (v := r[name]) is None else fmt(v)) for key, name, fmt in members) + "}\n")
+        body = ",".join(key + ("null" if (v := r[name]) is None else fmt(v)) for key, name, fmt in members)
+        out.write("{" + body + "}\n")
         n += 1
     return n
 

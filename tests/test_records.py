@@ -346,6 +346,8 @@ def test_accepted_spellings(t: T.Type, value: object, expected: object) -> None:
 @pytest.mark.parametrize("t, value, reason", [
     (T.INT, "1.5", "不是有效的整数"), (T.INT, "1_000", "不是有效的整数"), (T.INT, True, "不是有效的整数"),
     (T.DECIMAL, "NaN", "不是有效的数值"), (T.DECIMAL, "1,5", "不是有效的数值"),
+    (T.DECIMAL, "1e999999999", "不是有效的数值"), (T.INT, "9" * 5000, "不是有效的整数"),
+    (T.DURATION, "P99999999999D", "不是有效的时长"), (T.DURATION, "0.0000001", "不是有效的时长"),
     (T.MONEY, "12.345", "超过两位小数"), (T.MONEY, "abc", "不是有效的金额"),
     (T.BOOL, "maybe", "不是有效的是/否值"), (T.BOOL, 2, "不是有效的是/否值"),
     (T.DATE, "2026-03-05 10:00", "不是日期"), (T.DATE, "05/03/2026", "不是有效的日期"),

@@ -151,9 +151,9 @@ class RuleChecker:
         return Window(index, kind, by, where, within, tuple(aggregates), w.span)
 
     def _group_window(self, w: ast.Window, subject: RecordKind, group_by: tuple[str, ...]):
-        if w.over is not None or w.by:
-            self.diags.add("E0309", "分组规则的 window 就是该组自己的记录，不能再写 over/by", w.span,
-                           "删除 over … by …；where 仍可用来筛选组内记录")
+        if w.over is not None or w.by or w.within is not None:
+            self.diags.add("E0309", "分组规则的 window 就是该组自己的记录，不能再写 over/by/within", w.span,
+                           "删除 over … by … within …；用 where 筛选组内记录")
         return subject, group_by
 
     def _keyed_window(self, w: ast.Window, subject: RecordKind):
