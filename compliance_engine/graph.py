@@ -75,13 +75,17 @@ def _rule_order(g: nx.DiGraph, program: Program, diags: Diagnostics) -> tuple[st
     rules.add_nodes_from(r.id for r in program.rules)
     rules.add_edges_from((a.split(":", 1)[1], b.split(":", 1)[1]) for a, b in g.edges
                          if a.startswith("rule:") and b.startswith("rule:"))
-    for cycle in nx.simple_cycles(rules):
+    position = {r.id: i for i, r in enumerate(program.rules)}
+    cycles = []
+    for cycle in nx.simple_cycles(rules):  # report each cycle from its first-declared rule, in order
+        start = min(range(len(cycle)), key=lambda i: position[cycle[i]])
+        cycles.append(cycle[start:] + cycle[:start])
+    for cycle in sorted(cycles, key=lambda c: [position[n] for n in c]):
         first = program.rule(cycle[0])
         diags.add("E0402", "规则之间循环依赖: " + " → ".join([*cycle, cycle[0]]), first.span if first else None,
                   "depends on 只能指向上游环节的规则；删除其中一条依赖")
-    if not nx.is_directed_acyclic_graph(rules):
+    if cycles:
         return tuple(r.id for r in program.rules)
-    position = {r.id: i for i, r in enumerate(program.rules)}
     return tuple(reversed(list(nx.lexicographical_topological_sort(rules, key=lambda n: -position[n]))))
 
 

@@ -35,7 +35,9 @@ class RunSummary:
     def count(self, finding_rule, outcome: str) -> None:
         self.outcomes[outcome] += 1
         self.by_rulebook[(finding_rule.rulebook.name, outcome)] += 1
-        self.by_link[(finding_rule.link.title if finding_rule.link else "-", outcome)] += 1
+        link = finding_rule.link
+        name = "-" if link is None else (link.id if link.title == link.id else f"{link.id} {link.title}")
+        self.by_link[(name, outcome)] += 1
         self.by_level[(finding_rule.level, outcome)] += 1
 
     def line(self) -> str:

@@ -158,7 +158,8 @@ class ExprChecker:
         if e.op in ("and", "or"):
             left = self.check_bool(e.left, scope, f"{e.op} 的左边")
             right = self.check_bool(e.right, scope, f"{e.op} 的右边")
-            return ir.Binary(e.op, left, right, T.BOOL, left.empty_by | right.empty_by, e.span)
+            empty_by = (left.empty_by - _guarded(right, e.op)) | (right.empty_by - _guarded(left, e.op))
+            return ir.Binary(e.op, left, right, T.BOOL, empty_by, e.span)
         if e.op == "??":
             return self._coalesce(e, scope)
         if e.op in COMPARE:
@@ -372,6 +373,17 @@ class ExprChecker:
 
 
 # ---- type rules -------------------------------------------------------------------------------
+def _guarded(node: ir.Node, op: str) -> frozenset[str]:
+    """Fields an and/or chain settles when they are empty: `x is not empty and …` is false and
+    `x is empty or …` is true whenever x is empty, so x cannot leave the whole undecided."""
+    if isinstance(node, ir.Binary) and node.op == op:
+        return _guarded(node.left, op) | _guarded(node.right, op)
+    if isinstance(node, ir.IsEmpty) and node.negated == (op == "and") and isinstance(node.operand, ir.FieldRef):
+        return node.operand.empty_by
+    return frozenset()
+
+
+
 def _optional(f, field_scope: str) -> frozenset[str]:
     if not f.optional:
         return frozenset()

@@ -259,6 +259,9 @@ class RuleChecker:
             self.diags.add("E0506", f"测试 `{t.name}` 没有给出 {kind.name} 记录", t.span, f"写 given {kind.name} {{ … }}")
         if expect is None:
             self.diags.add("E0507", f"测试 `{t.name}` 缺少 expect", t.span, "写 expect fired、expect passed 或 expect undetermined")
+        if as_of is None and not any(isinstance(i, ast.TestAsOf) for i in t.items) and _reads_as_of(decl):
+            self.diags.add("E0509", f"测试 `{t.name}` 没有给出 as_of，而规则用到了 as_of", t.span,
+                           "在测试中写 as_of 2026-03-01T12:00")
         missing = self._expect_missing(expect, kind, decl)
         return TestCase(t.name, as_of, tuple(records), subject or 0, expect.outcome if expect else "passed", missing, t.span)
 
@@ -342,3 +345,13 @@ def _coerce_test_value(value, f, diags: Diagnostics, fv: ast.FieldValue):
     if kind is Kind.DATE and isinstance(value, datetime):
         return value.date()
     return value
+
+
+def _reads_as_of(decl: ast.RuleDecl) -> bool:
+    """Whether a rule's own text mentions as_of (facts it uses are checked by name too)."""
+    roots = [w.condition for w in decl.of_type(ast.When)] + [l.value for l in decl.of_type(ast.Let)]
+    for win in decl.of_type(ast.Window):
+        roots += [a.value for a in win.aggregates] + [x for x in (win.where,) if x is not None]
+        if win.within is not None:
+            roots += [win.within.low, win.within.high] if isinstance(win.within, ast.Interval) else [win.within.value]
+    return any(isinstance(n, ast.Name) and n.name == "as_of" for root in roots for n in ast.walk(root))
