@@ -60,11 +60,14 @@ class Month(int):
         return f"Month('{self}')"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, order=True)
 class CalendarDuration:
     """N calendar months (years are 12 months); added with clamping to the month's last day."""
 
     months: int
+
+    def __neg__(self) -> CalendarDuration:
+        return CalendarDuration(-self.months)
 
     def __str__(self) -> str:
         if self.months % 12 == 0:

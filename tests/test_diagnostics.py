@@ -53,8 +53,11 @@ def when(cond: str, rid: str = "R-1", extra: str = "") -> str:
 CASES: dict[str, tuple[str, list[str]]] = {
     # ---- syntax --------------------------------------------------------------------------
     "E0101_unterminated_string": (HEADER + 'record ticket "工单 {\n  ticket_no: text\n}\n', ["E0101"]),
-    "E0102_unexpected_token": (PRELUDE + rule("  when when n > 1\n"), ["E0102"]),
+    "E0101_stray_character": (PRELUDE + rule("  when n > 1 $ 2\n"), ["E0101"]),
+    "E0101_fullwidth_paren": (PRELUDE + rule("  when （n > 1）\n"), ["E0101"]),
+    "E0102_unexpected_token": (PRELUDE + rule("  when n > 1 )\n"), ["E0102"]),
     "E0102_missing_colon": (HEADER + "record ticket {\n  ticket_no text\n}\n", ["E0102"]),
+    "E0102_keyword_twice": (PRELUDE + rule("  when when n > 1\n"), ["E0102"]),
     "E0103_unexpected_end": (PRELUDE + 'rule R-1 "规则" {\n  on ticket\n  level 一级\n  when n > 1\n', ["E0103"]),
     "E0104_bad_date": (HEADER.replace('"诊断"', '"诊断" effective 2026-02-30'), ["E0104"]),
     "E0104_bad_datetime": (when("accepted_at > 2026-03-01T25:00"), ["E0104"]),
@@ -111,6 +114,9 @@ CASES: dict[str, tuple[str, list[str]]] = {
     "E0309_group_window_with_over_by": (PRELUDE + rule(
         "  window over ticket by org_no compute k = count(*)\n  when k > 1\n",
         meta="  on ticket group by org_no\n  level 一级\n  owner 部\n"), ["E0309"]),
+    "E0309_group_window_with_within": (PRELUDE + rule(
+        "  window within accepted_at > 2026-01-01T00:00 compute k = count(*)\n  when k > 1\n",
+        meta="  on ticket group by org_no\n  level 一级\n  owner 部\n"), ["E0309"]),
     "E0310_bad_owner": (PRELUDE + rule("  when n > 1\n", meta="  on ticket\n  level 一级\n  owner 部 / / 岗\n"), ["E0310"]),
     "E0312_duplicate_rule_id": (PRELUDE + rule("  when n > 1\n") + rule("  when n > 2\n"), ["E0312"]),
     "E0313_unknown_depends_on": (PRELUDE + rule("  when n > 2\n", rid="R-2") + rule("  depends on R-3\n  when n > 1\n"),
@@ -141,6 +147,11 @@ CASES: dict[str, tuple[str, list[str]]] = {
                                + rule('  when replied_at > accepted_at\n  empty replied_at means undetermined\n'
                                       '  test "t" {\n    given ticket { }\n    expect undetermined missing replyed_at\n  }\n'),
                                ["E0508"]),
+    "E0509_test_without_as_of": (PRELUDE + 'defaults ticket { ticket_no: "T1", org_no: "O", area: 城区, '
+                                 "accepted_at: 2026-03-01T10:00, n: 2, kwh: 1, amount: 1.00, due: 2026-03-01, "
+                                 'sensitive: false, period: "2026-03" }\n'
+                                 + rule('  when as_of - accepted_at > 2 h\n  test "忘了 as_of" {\n    given ticket { }\n'
+                                        "    expect fired\n  }\n"), ["E0509"]),
     # ---- warnings ------------------------------------------------------------------------
     "W0201_optional_without_empty_meaning": (when("replied_at - accepted_at > 2 h"), ["W0201"]),
     "W0202_coalesce_on_required": (when("(n ?? 0) > 1"), ["W0202"]),
@@ -160,17 +171,12 @@ def _stable(text: str, tmp_path) -> str:
     return text.replace(str(tmp_path), "<tmp>")
 
 
-CASCADE = ("BUG: a follow-up E0201 cascades from the first error: check/rules.py substitutes "
-           "_UNKNOWN_KIND = RecordKind('?', ()) for an unknown/missing subject, so every field name in the "
-           "rule is reported as `未知名称 …：它不是记录类型 ? 的字段` with the hint to quote it as text")
-FACT_CASCADE = ("BUG: a fact cycle also reports E0201 `未知名称 \u7532` with the hint `是否要写 \u7532？` (the very "
-                "same name): check/declarations.py _check_fact returns None for the fact in progress and "
-                "ExprChecker then treats the name as unknown")
-XFAIL_CASES = {
-    "E0301_unknown_kind_of_rule": CASCADE,
-    "E0305_missing_subject": CASCADE,
-    "E0401_fact_cycle": FACT_CASCADE,
-}
+OUT_OF_PLACE = ("BUG: syntax/parser.py _report turns every token the contextual lexer cannot place into "
+                "E0101 `无法识别的字符` of its first character (the catch-all LINE/WORD branch), so an ordinary "
+                "out-of-place word is reported as an unrecognisable character: `ticket_no text` gives "
+                "`无法识别的字符 \u0060t\u0060`, `when when n > 1` gives `无法识别的字符 \u0060n\u0060`")
+# case name → reason, for a case that exposes a known bug (its snapshot is taken once it is fixed)
+XFAIL_CASES: dict[str, str] = {"E0102_missing_colon": OUT_OF_PLACE, "E0102_keyword_twice": OUT_OF_PLACE}
 
 
 def _params():
@@ -183,6 +189,9 @@ def _params():
 def test_diagnostic(name, tmp_path, snapshot):
     text, codes = CASES[name]
     result, path = _check_case(tmp_path, text)
+    if name in XFAIL_CASES:  # no snapshot of a known-wrong message; take one once fixed
+        assert [d.code for d in result.diagnostics] == codes
+        return
     # the snapshot shows the expected diagnostics; the code list then rules out any extra one
     shown = [d for d in result.diagnostics if d.code in codes]
     rendered = _stable(render_all(shown, result.sources), tmp_path)
@@ -347,14 +356,9 @@ def test_render_json(tmp_path):
     assert json.loads(render_json([])) == []
 
 
-# ---- misleading diagnostics (reported to the lead) ----------------------------------------------
-FULLWIDTH = ("BUG: syntax/parser.py: with the contextual lexer the catch-all LINE terminal "
-             "(/[^\\s\"'{}#][^\\n#{}]*/) always matches in the root-lexer fallback, so a stray or full-width "
-             "character is never E0101 (and `_char_hint`'s 半角 hint is unreachable): it is E0102 naming the "
-             "rest of the line as the unexpected token")
+# ---- misleading diagnostics: regressions of fixed ones, xfail for the ones still open ---------------
 
 
-@pytest.mark.xfail(strict=True, reason=FULLWIDTH)
 @pytest.mark.parametrize("text, char", [
     (HEADER + "record ticket {\n  ticket_no：text key\n}\n", "："),
     (HEADER + "enum 区域 { 城区，农村 }\n", "，"),
@@ -368,26 +372,22 @@ def test_fullwidth_punctuation_is_E0101_with_halfwidth_hint(tmp_path, text, char
     assert "半角" in d.hint
 
 
-@pytest.mark.xfail(strict=True, reason=FULLWIDTH)
 def test_stray_character_is_E0101(tmp_path):
     result, _ = _check_case(tmp_path, PRELUDE + rule("  when n > 1 $ 2\n"))
     (d,) = result.diagnostics
     assert (d.code, d.message, d.span.column, d.span.end_column) == ("E0101", "无法识别的字符 `$`", 14, 15)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: syntax/parser.py _EXPECTED_WORDS lacks ADD_OP, MUL_OP, MINUS, ... so "
-                   "E0102 hints show Lark terminal names like `add_op` and `minus` to the officer")
-@pytest.mark.parametrize("text", [PRELUDE + rule("  when when n > 1\n"), PRELUDE + rule("  when @\n")],
-                         ids=["after-expression", "expression-start"])
-def test_expected_hint_has_no_internal_terminal_names(tmp_path, text):
+@pytest.mark.parametrize("text", [PRELUDE + rule("  when when n > 1\n"), PRELUDE + rule("  when @\n"),
+                                  PRELUDE + rule("  when n 1\n"), PRELUDE + rule("  when n > > 1\n")],
+                         ids=["keyword-twice", "expression-start", "missing-operator", "operator-twice"])
+def test_syntax_hints_name_no_internal_terminals(tmp_path, text):
     result, _ = _check_case(tmp_path, text)
     (d,) = result.diagnostics
-    assert d.code == "E0102"
-    assert not re.search(r"`[a-z]+_[a-z]+`|`minus`", d.hint), d.hint
+    assert d.code in ("E0101", "E0102") and d.hint.startswith("这里需要: ")
+    assert not re.search(r"`[a-z]+_[a-z]+`|`minus`|[A-Z]{3,}", d.hint), d.hint
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: graph.py _add_rule reports E0313 at the rule's id (rule.span) "
-                   "instead of the unknown name in `depends on`, and its did-you-mean may suggest the rule itself")
 def test_unknown_depends_on_points_at_the_name(tmp_path):
     text = PRELUDE + rule("  when n > 2\n", rid="R-2") + rule("  depends on R-9\n  when n > 1\n", rid="R-3")
     result, _ = _check_case(tmp_path, text)
@@ -397,13 +397,32 @@ def test_unknown_depends_on_points_at_the_name(tmp_path):
     assert "R-3" not in d.hint  # never suggest depending on itself
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: check/rules.py _window adds the optional group field to every "
-                   "aggregate's empty_by, so a group rule grouped by an optional field gets W0201 `条件用到可选字段 "
-                   "org` (the condition does not use it) with an impossible `org ?? 默认值` hint, although the "
-                   "empty group key already has a defined meaning (undetermined, records.md § Groups)")
 def test_group_rule_on_optional_group_field_is_not_w0201(tmp_path):
     text = (HEADER + "record bill { no: text key\n  org: text?\n  amount: money }\n"
             + rule("  window compute k = count(*), total = sum(amount)\n  when k > 1 and (total ?? 0) > 5\n",
                    meta="  on bill group by org\n  level 一级\n  owner 部\n"))
     result, _ = _check_case(tmp_path, text)
     assert [d.code for d in result.diagnostics] == []
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: check/expressions.py _check_Match never compares a pattern's type with "
+                   "the subject's: `match n { \"1\" => … }` on an int (or `1` on a datetime) is accepted and "
+                   "silently never matches")
+@pytest.mark.parametrize("cond", ['(match n { "1" => true, else => false })',
+                                  "(match accepted_at { 1 => true, else => false })"], ids=["text-on-int", "int-on-datetime"])
+def test_match_pattern_of_the_wrong_type_is_an_error(tmp_path, cond):
+    result, _ = _check_case(tmp_path, when(cond))
+    assert not result.ok
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: source.py Source.line uses str.splitlines(), which also splits at "
+                   "U+2028, form feed, \\x1c… while the parser counts only \\n: after such a character in a "
+                   "title or comment every diagnostic quotes the wrong source line")
+@pytest.mark.parametrize("odd", ["\u2028", "\x0c", "\x85"], ids=["U+2028", "form-feed", "NEL"])
+def test_quoted_source_line_is_the_reported_line(tmp_path, odd):
+    text = PRELUDE.replace('"诊断"', f'"诊{odd}断"') + rule("  when nn > 1\n")
+    result, _ = _check_case(tmp_path, text)
+    (d,) = result.diagnostics
+    assert d.code == "E0201" and text.split("\n")[d.span.line - 1] == "  when nn > 1"
+    rendered = render_all(result.diagnostics, result.sources)
+    assert "  when nn > 1" in rendered.splitlines()[1]

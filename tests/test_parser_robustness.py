@@ -18,8 +18,10 @@ from compliance_engine.diagnostics import render_all, render_json
 from compliance_engine.testing import run_tests
 
 SAMPLE = (Path(__file__).parent / "rulebooks" / "sample.rules").read_text(encoding="utf-8")
-SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                          HealthCheck.too_slow])
+_HEALTH = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=_HEALTH)
+# properties that parse the whole sample (and may compile it) per example: fewer, to stay fast
+SLOW_SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=_HEALTH)
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +43,10 @@ def check_text(path: Path, text: str) -> CheckResult:
     return result
 
 
-# text that can be written as UTF-8 (no lone surrogates)
-_any_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=400)
+# Text that can be written as UTF-8 (no lone surrogates). Backslashes are left out only because a
+# bad escape inside a string currently raises (see test_bad_escape_in_string_is_a_diagnostic, xfail);
+# drop the exclusion once that is fixed.
+_any_text = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\\\x00"), max_size=400)
 
 
 @SETTINGS
@@ -72,7 +76,7 @@ def test_token_soup_never_raises(rules_file, tokens):
     check_text(rules_file, " ".join(tokens))
 
 
-@SETTINGS
+@SLOW_SETTINGS
 @given(body=st.lists(st.sampled_from(TOKENS), max_size=30))
 def test_token_soup_inside_a_valid_rule_never_raises(rules_file, body):
     text = SAMPLE + '\nrule Z-9 "汤" {\n  on ticket\n  level 一级\n  owner 部\n  when ' + " ".join(body) + "\n}\n"
@@ -107,7 +111,7 @@ def mutated_sample(draw):
     return text
 
 
-@SETTINGS
+@settings(SLOW_SETTINGS, max_examples=120)
 @given(text=mutated_sample())
 def test_mutated_sample_never_raises(rules_file, text):
     result = check_text(rules_file, text)
@@ -115,7 +119,7 @@ def test_mutated_sample_never_raises(rules_file, text):
         compile_and_run(rules_file)
 
 
-@SETTINGS
+@SLOW_SETTINGS
 @given(lines=st.lists(st.integers(0, SAMPLE.count("\n")), min_size=1, max_size=6))
 def test_sample_with_lines_removed_never_raises(rules_file, lines):
     kept = [line for n, line in enumerate(SAMPLE.split("\n")) if n not in set(lines)]
@@ -153,3 +157,29 @@ def test_deeply_nested_expression(rules_file):
     assert result.ok
     rb = load_rulebooks([rules_file])
     assert [f.outcome for f in rb.evaluate({"id": "a"}, "r", datetime(2026, 3, 1))] == ["fired"]
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: syntax/builder.py _unquote runs ast.literal_eval on the string token, "
+                   "so a bad escape (`\\x4`, `\\N`, `\\u12`, a Windows path `C:\\Users\\…`) or a NUL inside "
+                   "quotes raises SyntaxError/ValueError, and check() raises lark VisitError instead of reporting a diagnostic")
+@pytest.mark.parametrize("text", [
+    'rulebook X "\\x4"\n',
+    'rulebook X "\\N"\n',
+    "rulebook X '\\u12'\n",
+    'rulebook X\nrecord r { id: text key }\nrule R-1 "t" {\n  on r\n  level 一级\n  owner 部\n'
+    '  source "C:\\Users\\张三\\规则.docx"\n  when id == "x"\n}\n',
+    'rulebook X "a\x00b"\n',
+], ids=["x-escape", "N-escape", "u-escape", "windows-path", "nul-in-string"])
+def test_bad_escape_in_string_is_a_diagnostic(rules_file, text):
+    result = check_text(rules_file, text)
+    assert not result.ok and result.diagnostics[0].code.startswith("E01")
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: check/expressions.py _check_DurationLit builds "
+                   "timedelta(seconds=float(...)) unguarded, so `99999999999 days` raises OverflowError out of "
+                   "check() instead of reporting a diagnostic")
+def test_huge_duration_literal_is_a_diagnostic(rules_file):
+    text = ('rulebook X\nrecord r { id: text key\n  a: datetime }\nrule R-1 "t" {\n  on r\n  level 一级\n'
+            "  owner 部\n  when a + 99999999999 days > a\n}\n")
+    result = check_text(rules_file, text)
+    assert not result.ok

@@ -327,3 +327,23 @@ def test_groups_form_before_where_and_empty_key_is_undetermined(compile_rules, r
     assert (empty.outcome, empty.missing, empty.group) == ("undetermined", ["b1"], None)
     raw = [o for o in rb.outcomes({"r": [rb.coerce("r", r) for r in rows]}, AS_OF) if o.group == {"b1": True}]
     assert raw[0].aggregates == (2, Decimal("4.00"))
+
+
+# ---- calendar durations at run time (regressions: found by generating well-typed rules) ----------
+CAL_KIND = 'rulebook CD\nrecord bill { id: text key\n  period: month\n  at: datetime }\n'
+
+
+def test_month_difference_compared_with_months(compile_rules, run):
+    rb = compile_rules(CAL_KIND + 'rule CD-1 "三个月前的账单" {\n  on bill\n  level 一级\n  owner 部\n'
+                       "  when month(as_of) - period >= 3 months\n}\n")
+    rows = [{"id": "old", "period": "2025-12", "at": "2026-01-01T00:00"},
+            {"id": "new", "period": "2026-01", "at": "2026-01-01T00:00"}]
+    out = run(rb, {"bill": rows}, datetime(2026, 3, 15))
+    assert (out[("CD-1", "old")].outcome, out[("CD-1", "new")].outcome) == ("fired", "passed")
+
+
+def test_negated_calendar_duration(compile_rules, run):
+    rb = compile_rules(CAL_KIND + 'rule CD-2 "t" {\n  on bill\n  level 一级\n  owner 部\n'
+                       "  when at + (-1 months) == 2025-12-31T10:00\n}\n")
+    out = run(rb, {"bill": [{"id": "x", "period": "2026-01", "at": "2026-01-31T10:00"}]}, AS_OF)
+    assert out[("CD-2", "x")].outcome == "fired"

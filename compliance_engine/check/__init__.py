@@ -11,6 +11,7 @@ from .. import ast
 from ..diagnostics import Diagnostics
 from ..model import Program, Rule, RulebookInfo
 from ..source import Source
+from .names import did_you_mean
 from .declarations import DeclarationCollector
 from .rules import RuleChecker
 
@@ -29,6 +30,7 @@ def check(modules: list[ast.Module], sources: dict[str, Source], diags: Diagnost
                       'rulebook 名称 "标题" version "2026.1" effective 2026-01-01')
         rules.extend(checker.check(d, info) for d in rule_decls)
     _duplicate_ids(rules, diags)
+    _unknown_dependencies(modules, {r.id for r in rules}, diags)
     facts = {name: fact for (_, name), fact in decls.facts.items()}
     return Program(tuple(infos), decls.kinds, decls.enums, facts, decls.links, tuple(rules), sources)
 
@@ -49,3 +51,14 @@ def _duplicate_ids(rules: list[Rule], diags: Diagnostics) -> None:
                       [f"第一次出现在 {seen[rule.id].span}"])
         else:
             seen[rule.id] = rule
+
+
+def _unknown_dependencies(modules: list[ast.Module], known: set[str], diags: Diagnostics) -> None:
+    for module in modules:
+        for decl in module.decls:
+            if not isinstance(decl, ast.RuleDecl):
+                continue
+            for ref in (r for d in decl.of_type(ast.DependsOn) for r in d.rules):
+                if ref.id not in known:
+                    diags.add("E0313", f"规则 {decl.id} 依赖的规则 `{ref.id}` 不存在", ref.span,
+                              did_you_mean(ref.id, known - {decl.id}, "检查规则编号"))

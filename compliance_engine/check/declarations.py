@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .. import ast
+from .. import ast, ir
 from .. import types as T
 from ..diagnostics import Diagnostics
 from ..model import Fact, Link
 from ..schema import Field, RecordKind
 from ..types import EnumType, Type
-from .expressions import ExprChecker, Scope
+from .expressions import ExprChecker, Scope, _settle
 from .names import did_you_mean
 
 
@@ -52,10 +52,16 @@ class DeclarationCollector:
                 elif isinstance(decl, ast.FactDecl):
                     self._fact_decl(decl)
                 elif isinstance(decl, ast.DefaultsDecl):
-                    self.decls.defaults.setdefault(decl.kind, []).extend(decl.values)
+                    self._defaults(decl)
         for key in list(self._fact_decls):
             self._check_fact(key)
         return self.decls
+
+    def _defaults(self, decl: ast.DefaultsDecl) -> None:
+        if decl.kind not in self.decls.kinds:
+            self.diags.add("E0501", f"defaults 的记录类型 `{decl.kind}` 不存在", decl.span, did_you_mean(decl.kind, self.decls.kinds))
+            return
+        self.decls.defaults.setdefault(decl.kind, []).extend(decl.values)
 
     def _declare(self, seen: dict, name: str, decl) -> bool:
         if name in seen:
@@ -113,7 +119,9 @@ class DeclarationCollector:
     # ---- facts -------------------------------------------------------------------------------
     def _fact_decl(self, decl: ast.FactDecl) -> None:
         key = (decl.kind, decl.name)
-        if key in self._fact_decls:
+        clash = key in self._fact_decls or (decl.kind is None and any(n == decl.name for _, n in self._fact_decls)) \
+            or (decl.kind is not None and (None, decl.name) in self._fact_decls)
+        if clash:
             self.diags.add("E0220", f"事实 `{decl.name}` 重复声明", decl.span)
             return
         if decl.kind is not None and decl.kind not in self.decls.kinds:
@@ -139,7 +147,7 @@ class DeclarationCollector:
             decl = self._fact_decls[key]
             self.diags.add("E0401", "事实之间循环引用: " + " → ".join(cycle), decl.span,
                            "事实不能直接或间接地引用自己；把共同部分提取为一个新事实")
-            return None
+            return Fact(decl.name, decl.kind, ir.Const(None, T.ERROR), decl.span)
         decl = self._fact_decls[key]
         self._in_progress.append(key)
         kind = self.decls.kinds.get(decl.kind) if decl.kind else None
@@ -147,7 +155,8 @@ class DeclarationCollector:
         value = self.exprs.check(decl.value, scope)
         if decl.type is not None:
             declared = self.resolve_type(decl.type, decl.name)
-            if not T.comparable(declared, value.type) and value.type.kind is not T.Kind.ERROR:
+            value = _settle(value, declared)
+            if value.type.kind not in (declared.kind, T.Kind.ERROR) or not T.comparable(declared, value.type):
                 self.diags.add("E0208", f"事实 `{decl.name}` 声明为 {declared}，但值是 {value.type}", decl.span)
         self._in_progress.pop()
         fact = Fact(decl.name, decl.kind, value, decl.span, tuple(scope.used_facts))

@@ -28,6 +28,7 @@ COMPARE = {"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
 FLIP = {"lt": "gt", "le": "ge", "gt": "lt", "ge": "le", "eq": "eq", "ne": "ne"}
 _EXACT_UNITS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400, "weeks": 604800}
 _ERROR = ir.Const(None, T.ERROR)
+_DAY, _ZERO = timedelta(days=1), timedelta(0)
 
 
 @dataclass
@@ -41,6 +42,7 @@ class Scope:
     allow_aggregates: bool = False
     allowed_fields: frozenset[str] | None = None  # group rules: only the group fields
     used_facts: list[Fact] = field(default_factory=list)
+    this_fields: frozenset[str] | None = None  # group windows: `this` is the group's key
 
 
 FactLookup = Callable[[str, str | None], Fact | None]
@@ -119,6 +121,9 @@ class ExprChecker:
             return ir.FieldRef(f.name, scope.field_scope, f.type, _optional(f, scope.field_scope), e.span)
         fact = self.lookup_fact(e.name, scope.kind.name if scope.kind else None)
         if fact is not None:
+            if fact.kind is not None and scope.allowed_fields is not None:
+                return self.error("E0308", f"分组规则的条件不能用按记录计算的事实 `{fact.name}`", e,
+                                  "分组规则的条件只能使用分组字段和窗口结果")
             if fact.kind is not None and scope.field_scope == "row":
                 return self.error("E0217", f"按记录计算的事实 `{fact.name}` 不能用在 window 的 where/compute 中", e,
                                   "在 window 中直接写它的表达式")
@@ -137,6 +142,9 @@ class ExprChecker:
             return self.error("E0205", "this 只能用在 window 中，表示被检查的记录", e,
                               f"在规则条件中直接写字段名 `{e.name}`")
         f = scope.this_kind.field(e.name)
+        if f is not None and scope.this_fields is not None and e.name not in scope.this_fields:
+            return self.error("E0308", f"分组规则中 this 表示该组，只能用分组字段，不能用 `this.{e.name}`", e,
+                              "分组字段: " + ", ".join(sorted(scope.this_fields)))
         if f is None:
             return self.error("E0202", f"记录类型 {scope.this_kind.name} 没有字段 `{e.name}`", e,
                               did_you_mean(e.name, scope.this_kind.field_names))
@@ -186,9 +194,10 @@ class ExprChecker:
             left = self.check(a, scope, right.type)
         elif right is None:
             right = self.check(b, scope, left.type)
-        if left.type.kind is Kind.ENUM and right.type.kind is not Kind.ENUM:
+        typed_by_literal = (Kind.ENUM, Kind.MONTH)
+        if left.type.kind in typed_by_literal and right.type.kind is not left.type.kind:
             right = self._retype(b, right, left.type, scope)
-        elif right.type.kind is Kind.ENUM and left.type.kind is not Kind.ENUM:
+        elif right.type.kind in typed_by_literal and left.type.kind is not right.type.kind:
             left = self._retype(a, left, right.type, scope)
         return left, right
 
@@ -205,10 +214,17 @@ class ExprChecker:
     def _compare(self, e: ast.Binary, scope: Scope) -> ir.Node:
         op = COMPARE[e.op]
         left, right = self._pair(e.left, e.right, scope)
-        if right.type.calendar and not left.type.calendar:
+        if Kind.EMPTY in (left.type.kind, right.type.kind):
+            return self.error("E0224", "与 empty 比较的结果永远是待定", e, "判断是否为空请写 `x is empty` 或 `x is not empty`")
+        if right.type.calendar and _is_difference(left):
             return self._calendar_compare(op, left, right, e)
-        if left.type.calendar and not right.type.calendar:
+        if left.type.calendar and _is_difference(right):
             return self._calendar_compare(FLIP[op], right, left, e)
+        if left.type.calendar != right.type.calendar and Kind.ERROR not in (left.type.kind, right.type.kind):
+            return self.error("E0212", "按月/年计的时长只能与两个时间之差比较", e,
+                              "例如 `as_of - energized_at > 3 months`；或改用天数，例如 90 days")
+        if op not in ("eq", "ne") and Kind.ENUM in (left.type.kind, right.type.kind):
+            return self.error("E0203", "枚举值只能比较相等或不等", e, "列出要匹配的取值，例如 `satisfaction in (不满意, 基本满意)`")
         if not T.comparable(left.type, right.type):
             hint = "金额只能与金额或数字常量比较" if Kind.MONEY in (left.type.kind, right.type.kind) else \
                 "比较两边的类型必须一致，例如日期时间与日期时间、时长与时长"
@@ -220,9 +236,6 @@ class ExprChecker:
         return ir.Binary(op, left, right, T.BOOL, left.empty_by | right.empty_by, e.span)
 
     def _calendar_compare(self, op: str, diff: ir.Node, months: ir.Node, e: ast.Binary) -> ir.Node:
-        if not (isinstance(diff, ir.Binary) and diff.op == "sub" and diff.left.type.kind in (Kind.DATE, Kind.DATETIME, Kind.MONTH)):
-            return self.error("E0212", "按月/年计的时长只能与两个时间之差比较", e,
-                              "例如 `as_of - energized_at > 3 months`；或改用天数，例如 90 days")
         shifted = ir.Binary("add", diff.right, months, diff.right.type, diff.right.empty_by | months.empty_by, e.span)
         return ir.Binary(op, diff.left, shifted, T.BOOL, diff.empty_by | months.empty_by, e.span)
 
@@ -231,12 +244,14 @@ class ExprChecker:
         if isinstance(e.right, ast.DurationLit) and e.right.unit == "workdays" and op in ("add", "sub"):
             return self._add_workdays(e, scope)
         left = self.check(e.left, scope)
-        expected = left.type if left.type.kind is Kind.MONTH else None
-        right = self.check(e.right, scope) if expected is None else self.check(e.right, scope, None)
+        right = self.check(e.right, scope)
         result = _arith_type(op, left.type, right.type)
         if result is None:
             return self.error("E0210", f"不能计算 {left.type} {e.op} {right.type}", e, _arith_hint(op, left.type, right.type))
         left, right = _settle_pair(left, right)
+        if result.kind is Kind.DATE and right.type.kind is Kind.DURATION and not right.type.calendar \
+                and not (isinstance(right, ir.Const) and right.value is not None and right.value % _DAY == _ZERO):
+            result = T.DATETIME  # a date plus hours is a point in time, not a day
         empty_by = left.empty_by | right.empty_by
         if op == "div" and not (isinstance(right, ir.Const) and right.value):
             empty_by |= {"÷0"}
@@ -283,6 +298,8 @@ class ExprChecker:
                                   "在规则里先声明 window，再用它算出的名字")
             return self.error("E0204", f"未知函数 `{e.func}`", e, did_you_mean(e.func, [*BUILTINS, *AGGREGATES]))
         args = [self.check(a, scope) for a in e.args]
+        if e.func == "add_workdays" and len(args) == 2:
+            args[1] = _settle(args[1], T.INT)
         if e.func == "contains" and len(args) == 2 and args[0].type.kind is Kind.LIST and args[0].type.item:
             args[1] = self._retype(e.args[1], args[1], args[0].type.item, scope)
         try:
@@ -306,7 +323,7 @@ class ExprChecker:
         if len(e.args) != 1:
             return self.error("E0206", f"聚合函数 {e.func} 需要 1 个参数", e)
         inner = Scope(scope.kind, scope.field_scope, scope.this_kind, scope.names, False,
-                      scope.allowed_fields, scope.used_facts)
+                      scope.allowed_fields, scope.used_facts, scope.this_fields)
         if e.func == "count":
             arg = self.check_bool(e.args[0], inner, "count(…) 的条件")
             return ir.Aggregate("count", arg, T.INT, span=e.span)
@@ -373,6 +390,11 @@ class ExprChecker:
 
 
 # ---- type rules -------------------------------------------------------------------------------
+def _is_difference(node: ir.Node) -> bool:
+    """`a - b` of two dates, datetimes or months: what calendar months can be compared with."""
+    return isinstance(node, ir.Binary) and node.op == "sub" and node.left.type.kind in (Kind.DATE, Kind.DATETIME, Kind.MONTH)
+
+
 def _guarded(node: ir.Node, op: str) -> frozenset[str]:
     """Fields an and/or chain settles when they are empty: `x is not empty and …` is false and
     `x is empty or …` is true whenever x is empty, so x cannot leave the whole undecided."""

@@ -29,6 +29,8 @@ class RuleChecker:
     def check(self, decl: ast.RuleDecl, rulebook: RulebookInfo) -> Rule:
         kind, group_by = self._subject(decl)
         meta = self._meta(decl, kind)
+        if kind is _UNKNOWN_KIND:  # already reported; checking the body would only cascade
+            return _placeholder(decl, rulebook, meta)
         scope = Scope(kind, allowed_fields=frozenset(group_by) if group_by else None)
         windows = tuple(self._window(i, w, kind, group_by, scope) for i, w in enumerate(decl.of_type(ast.Window)))
         lets = tuple(self._let(let, scope) for let in decl.of_type(ast.Let))
@@ -51,6 +53,8 @@ class RuleChecker:
             self.diags.add("E0305", f"规则 {decl.id} 没有说明检查哪类记录", decl.span, "在规则开头写 `on ticket` 之类")
             return _UNKNOWN_KIND, ()
         subject = subjects[0]
+        for extra in subjects[1:]:
+            self.diags.add("E0304", f"规则 {decl.id} 的 on 写了不止一次", extra.span, "一条规则只检查一类记录")
         kind = self.decls.kinds.get(subject.kind)
         if kind is None:
             self.diags.add("E0301", f"规则 {decl.id} 检查的记录类型 `{subject.kind}` 不存在", subject.span,
@@ -78,7 +82,9 @@ class RuleChecker:
 
     def _meta_level(self, m: ast.Meta, kind: RecordKind) -> str:
         if m.value not in LEVELS:
-            self.diags.add("E0302", f"未知预警级别 `{m.value}`", m.span, "级别只能是 一级、二级、三级、四级")
+            same_line = m.value.split()[0] in LEVELS
+            self.diags.add("E0302", f"未知预警级别 `{m.value}`", m.span,
+                           "元数据的值一直写到行尾：每项元数据单独写一行" if same_line else "级别只能是 一级、二级、三级、四级")
         return m.value
 
     def _meta_link(self, m: ast.Meta, kind: RecordKind) -> Link | None:
@@ -115,6 +121,9 @@ class RuleChecker:
         before = re.match(r"before\s+(\w+)$", text)
         if before and kind.field(before.group(1)) is not None:
             return Deadline(text, before_field=before.group(1))
+        if before and "_" in before.group(1):
+            self.diags.add("W0205", f"期限中的 `{before.group(1)}` 不是记录类型 {kind.name} 的字段", m.span,
+                           did_you_mean(before.group(1), kind.field_names, "写成字段名，例如 before start_at"))
         found = _DEADLINE.search(text)
         if found:
             n, unit = int(found.group(1)), found.group(2).rstrip("s") if found.group(2) != "h" else "h"
@@ -134,21 +143,37 @@ class RuleChecker:
             kind, by = self._group_window(w, subject, group_by)
         else:
             kind, by = self._keyed_window(w, subject)
-        row = Scope(kind, "row", subject, {}, False, None, scope.used_facts)
+        this_fields = frozenset(group_by) if group_by else None
+        row = Scope(kind, "row", subject, {}, False, None, scope.used_facts, this_fields)
         where = self.exprs.check_bool(w.where, row, "window 的 where") if w.where is not None else None
         within = self._range(w.within, kind, row) if w.within is not None else None
         aggregates = []
-        agg_scope = Scope(kind, "row", subject, {}, True, None, scope.used_facts)
+        agg_scope = Scope(kind, "row", subject, {}, True, None, scope.used_facts, this_fields)
+        # an empty range bound (e.g. this.replied_at) leaves the window unplaced: every result empty
+        bound_empty = frozenset().union(*(b.empty_by for b in (within.low, within.high) if b is not None)) \
+            if within is not None else frozenset()
         for agg in w.aggregates:
             node = self.exprs.check(agg.value, agg_scope)
-            if not any(isinstance(n, ir.Aggregate) for n in ir.walk(node)):
-                self.diags.add("E0307", f"compute 的 `{agg.name}` 必须用聚合函数 count/sum/avg/min/max", agg.span,
-                               "例如 n = count(*) 或 total = sum(rows)")
-            key_empty = frozenset(k for k in by if (f := subject.field(k)) is not None and f.optional)
+            self._check_compute(agg, node)
+            key_empty = frozenset() if group_by else \
+                frozenset(k for k in by if (f := subject.field(k)) is not None and f.optional)
+            key_empty |= bound_empty
             own = frozenset({agg.name}) if node.empty_by else frozenset()
             self._bind(scope, agg, ir.LetRef(agg.name, "aggregate", node.type, own | key_empty, agg.span))
             aggregates.append((agg.name, node))
         return Window(index, kind, by, where, within, tuple(aggregates), w.span)
+
+    def _check_compute(self, agg: ast.Let, node: ir.Node) -> None:
+        aggregates = [n for n in ir.walk(node) if isinstance(n, ir.Aggregate)]
+        if not aggregates:
+            self.diags.add("E0307", f"compute 的 `{agg.name}` 必须用聚合函数 count/sum/avg/min/max", agg.span,
+                           "例如 n = count(*) 或 total = sum(rows)")
+            return
+        inside = {id(n) for a in aggregates for n in ir.walk(a)}
+        stray = [n for n in ir.walk(node) if isinstance(n, ir.FieldRef) and n.scope == "row" and id(n) not in inside]
+        if stray:
+            self.diags.add("E0307", f"compute 的 `{agg.name}` 中字段 `{stray[0].name}` 必须写在聚合函数里", agg.span,
+                           f"例如 sum({stray[0].name})；窗口结果是对多条记录的汇总")
 
     def _group_window(self, w: ast.Window, subject: RecordKind, group_by: tuple[str, ...]):
         if w.over is not None or w.by or w.within is not None:
@@ -210,7 +235,8 @@ class RuleChecker:
         return let.name, node
 
     def _bind(self, scope: Scope, decl, ref: ir.LetRef) -> None:
-        if ref.name in scope.names or (scope.kind and scope.kind.field(ref.name)):
+        hides_fact = self.exprs.lookup_fact(ref.name, scope.kind.name if scope.kind else None) is not None
+        if ref.name in scope.names or (scope.kind and scope.kind.field(ref.name)) or hides_fact:
             self.diags.add("E0219", f"名称 `{ref.name}` 已被使用（字段、let 或窗口结果）", decl.span, "换一个名字")
         scope.names[ref.name] = ref
 
@@ -226,7 +252,10 @@ class RuleChecker:
     def _empties(self, decl: ast.RuleDecl, kind: RecordKind, condition: ir.Node) -> tuple[str, ...]:
         declared = [n for e in decl.of_type(ast.EmptyMeans) for n in e.names]
         names = {n.name for n in declared}
+        results = {a.name for w in decl.of_type(ast.Window) for a in w.aggregates} | {l.name for l in decl.of_type(ast.Let)}
         for n in declared:
+            if n.name in results:
+                continue  # a window result or let that may be empty: stated on purpose
             if kind.field(n.name) is None:
                 self.diags.add("E0202", f"记录类型 {kind.name} 没有字段 `{n.name}`", n.span, did_you_mean(n.name, kind.field_names))
             elif not kind.field(n.name).optional:
@@ -292,8 +321,10 @@ class RuleChecker:
                 continue
             record[f.name] = self._test_value(fv, f)
         for f in kind.fields:
-            if record[f.name] is None and not f.optional and f.name not in given:
-                self.diags.add("E0505", f"测试记录缺少必填字段 `{f.name}`", g.span,
+            if record[f.name] is None and not f.optional:
+                given_empty = f.name in given
+                self.diags.add("E0505", f"测试记录的必填字段 `{f.name}` {'不能为空' if given_empty else '缺少值'}",
+                               given[f.name].span if given_empty else g.span,
                                f"补上 {f.name}: …，或在 defaults {kind.name} {{ … }} 中给出默认值")
         return record
 
@@ -355,3 +386,14 @@ def _reads_as_of(decl: ast.RuleDecl) -> bool:
         if win.within is not None:
             roots += [win.within.low, win.within.high] if isinstance(win.within, ast.Interval) else [win.within.value]
     return any(isinstance(n, ast.Name) and n.name == "as_of" for root in roots for n in ast.walk(root))
+
+
+def _placeholder(decl: ast.RuleDecl, rulebook: RulebookInfo, meta: dict) -> Rule:
+    """A rule whose subject is unknown: kept (so ids and depends on still resolve), never run."""
+    return Rule(
+        id=decl.id, title=decl.title, rulebook=rulebook, kind=_UNKNOWN_KIND, group_by=(), category=meta.get("category", ""),
+        link=meta.get("link"), level=meta.get("level", ""), owner=meta.get("owner", Owner("", ("",))),
+        supervisor=meta.get("supervisor"), measure=meta.get("measure", ""), deadline=meta.get("deadline"),
+        source=meta.get("source", ""), tags=meta.get("tags", ()),
+        depends_on=tuple(ref.id for d in decl.of_type(ast.DependsOn) for ref in d.rules), windows=(), facts=(),
+        lets=(), condition=ir.Const(None, T.ERROR), empty_means_undetermined=(), tests=(), span=decl.span)

@@ -30,6 +30,8 @@ _EXPECTED_WORDS = {
     "COMMA": "`,`", "COLON": "`:`", "EQUAL": "`=`", "UNIT": "时间单位", "OUTCOME": "fired/passed/undetermined",
     "$END": "文件结束",
 }
+_EXPECTED_PATTERNS = {"ADD_OP": "`+` `-`", "MUL_OP": "`*` `/`", "OPTIONAL": "`?`", "KEY": "`key`",
+                      "META_KEY": "元数据关键字"}
 
 
 def grammar_text() -> str:
@@ -101,21 +103,54 @@ def _report(err: UnexpectedInput, source: Source, offset: int, diags: Diagnostic
     if isinstance(err, UnexpectedCharacters):
         ch = source.text[pos] if pos < len(source.text) else ""
         span = Span(source.path, line, col, line, col + 1)
-        hint = _char_hint(ch, err)
+        hint = _char_hint(ch, _describe(err.allowed or ()))
         diags.add("E0101", f"无法识别的字符 `{ch}`", span, hint)
         return
     assert isinstance(err, UnexpectedToken)
     tok: Token = err.token
+    expected = _describe(err.expected)
+    if tok.type in _CATCH_ALL and tok.type not in err.expected:
+        # Lark's fallback lexer matched a catch-all terminal (e.g. a metadata line): what the
+        # officer typed is really an unexpected character at this place.
+        ch = str(tok)[:1]
+        span = Span(source.path, line, col, line, col + 1)
+        diags.add("E0101", f"无法识别的字符 `{ch}`", span, _char_hint(ch, expected))
+        return
     span = Span(source.path, line, col, line, col + max(1, len(str(tok))))
-    expected = sorted({_EXPECTED_WORDS.get(t, f"`{t.lower()}`") for t in err.expected if not t.startswith("_")})
-    shown = "、".join(expected[:8]) + (" 等" if len(expected) > 8 else "")
-    diags.add("E0102", f"此处不应出现 `{tok}`", span, f"这里需要: {shown}")
+    hint = _FULLWIDTH_HINT if any(c in _FULLWIDTH for c in str(tok)) else f"这里需要: {_shown(expected)}"
+    diags.add("E0102", f"此处不应出现 `{tok}`", span, hint)
 
 
-def _char_hint(ch: str, err: UnexpectedCharacters) -> str:
+_CATCH_ALL = {"LINE", "WORD"}
+_FULLWIDTH = "，（）：；“”"
+_FULLWIDTH_HINT = "请使用半角标点（, ( ) : ;）书写规则语法；中文标点只能出现在引号内的文本中"
+
+
+def _describe(terminals) -> list[str]:
+    """Terminal names as an officer reads them: `and`, `+`, 名称 … (never Lark's internal names)."""
+    words = set()
+    for name in terminals:
+        if name.startswith("_"):
+            continue
+        if name in _EXPECTED_WORDS:
+            words.add(_EXPECTED_WORDS[name])
+            continue
+        term = next((t for t in _lark().terminals if t.name == name), None)
+        pattern = getattr(term, "pattern", None)
+        if pattern is not None and pattern.type == "str":
+            words.add(f"`{pattern.value}`")
+        elif name in _EXPECTED_PATTERNS:
+            words.add(_EXPECTED_PATTERNS[name])
+    return sorted(words)
+
+
+def _shown(words: list[str]) -> str:
+    return "、".join(words[:8]) + (" 等" if len(words) > 8 else "")
+
+
+def _char_hint(ch: str, expected: list[str]) -> str:
     if ch in "\"'":
         return "文本缺少结束引号；文本必须写在同一行内"
-    if ch in "，（）：；":
-        return "请使用半角标点（, ( ) : ;）书写规则语法；中文标点只能出现在引号内的文本中"
-    allowed = sorted({_EXPECTED_WORDS.get(t, f"`{t.lower()}`") for t in (err.allowed or ())})
-    return "这里需要: " + "、".join(allowed[:8]) if allowed else "删除这个字符，或把它放进引号内的文本中"
+    if ch in _FULLWIDTH:
+        return _FULLWIDTH_HINT
+    return "这里需要: " + _shown(expected) if expected else "删除这个字符，或把它放进引号内的文本中"

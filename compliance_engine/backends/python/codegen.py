@@ -96,6 +96,8 @@ def _rule_section(w: _Writer, rule: Rule, slot: int, fields: dict) -> dict:
     for j, fact in enumerate(f for f in rule.facts if f.kind):
         w.emit(f"x{slot}_{j} = {gen.gen(fact.value)}")
         names[("fact", fact.name)] = f"x{slot}_{j}"
+    for fact in (f for f in rule.facts if f.kind is None):
+        names[("fact", fact.name)] = f"G[{w.global_index[fact.name]}]"
     for i, (agg_name, _) in enumerate(a for win in rule.windows for a in win.aggregates):
         names[("aggregate", agg_name)] = f"A[{slot}][{i}]"
     for j, (let_name, value) in enumerate(rule.lets):

@@ -106,6 +106,8 @@ class ExprGen:
 
     def _arith(self, n: ir.Binary, a: str, b: str) -> str:
         calendar = n.right.type.calendar or n.left.type.kind is Kind.MONTH
+        if n.type.kind is Kind.DATETIME and n.left.type.kind is Kind.DATE:
+            a = f"to_datetime({a})"
         if n.op == "add":
             return f"plus({a}, {b})" if calendar else f"({a} + {b})"
         if n.op == "sub":
