@@ -51,7 +51,7 @@ def _read(path: Path, imported_at: Span | None, diags: Diagnostics) -> Source | 
     try:
         return Source.from_path(path)
     except FileNotFoundError:
-        where = "import 的文件" if imported_at else "规则文件"
+        where = " import 的文件" if imported_at else "规则文件"
         diags.add("E0105", f"找不到{where} `{path}`", imported_at, "检查路径；import 的路径相对于写 import 的文件")
     except (UnicodeDecodeError, IsADirectoryError, PermissionError) as err:
         diags.add("E0105", f"无法读取规则文件 `{path}`: {err.__class__.__name__}", imported_at, "规则文件必须是 UTF-8 文本")

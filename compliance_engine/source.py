@@ -20,8 +20,8 @@ class Source:
 
     def line(self, number: int) -> str:
         """Line `number` (1-based) without its newline, or '' past the end."""
-        lines = self.text.splitlines()
-        return lines[number - 1] if 0 < number <= len(lines) else ""
+        lines = self.text.split("\n")  # like the parser: only \n ends a line (not U+2028, form feed …)
+        return lines[number - 1].rstrip("\r") if 0 < number <= len(lines) else ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,6 +59,8 @@ class Type:
             return f"list of {self.item}"
         if self.kind is Kind.DURATION and self.calendar:
             return "duration (calendar months)"
+        if self.kind is Kind.NUMBER:
+            return "数字常量"
         return self.kind.value
 
     @property

@@ -60,5 +60,7 @@ def _unknown_dependencies(modules: list[ast.Module], known: set[str], diags: Dia
                 continue
             for ref in (r for d in decl.of_type(ast.DependsOn) for r in d.rules):
                 if ref.id not in known:
+                    prefix = ref.id.split("-")[0]  # suggest ids of the same series only (BP-… for BP-…)
+                    same_series = {k for k in known - {decl.id} if k.split("-")[0] == prefix}
                     diags.add("E0313", f"规则 {decl.id} 依赖的规则 `{ref.id}` 不存在", ref.span,
-                              did_you_mean(ref.id, known - {decl.id}, "检查规则编号"))
+                              did_you_mean(ref.id, same_series, "检查规则编号；依赖其他规则集的规则时，用 import 载入那个规则集"))

@@ -91,7 +91,10 @@ class ExprChecker:
                 return self.error("E0214", "月和年必须是整数", e, "例如 3 months 或 1 year")
             return ir.Const(CalendarDuration(int(months)), T.CALENDAR_DURATION, span=e.span)
         seconds = e.amount * _EXACT_UNITS[e.unit]
-        return ir.Const(timedelta(seconds=float(seconds)), T.DURATION, span=e.span)
+        try:
+            return ir.Const(timedelta(seconds=float(seconds)), T.DURATION, span=e.span)
+        except OverflowError:
+            return self.error("E0214", f"时长 {e.amount} {e.unit} 过大", e, "时长不能超过约 270 万年")
 
     def _check_ListLit(self, e: ast.ListLit, scope: Scope) -> ir.Node:
         items = tuple(self.check(i, scope) for i in e.items)
@@ -347,7 +350,9 @@ class ExprChecker:
             pats = []
             for p in arm.patterns:
                 node = self.check(p, scope, subject.type)
-                if not isinstance(node, ir.Const):
+                if not T.comparable(subject.type, node.type):
+                    self.error("E0216", f"match 分支 {node.type} 与被匹配的值 {subject.type} 类型不同，永远匹配不上", p)
+                elif not isinstance(node, ir.Const):
                     self.error("E0216", "match 的分支必须是常量", p)
                 elif node.value in seen:
                     self.error("E0216", f"match 分支 `{node.value}` 重复", p)

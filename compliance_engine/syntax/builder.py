@@ -34,11 +34,19 @@ def build_module(tree: Tree, path: str) -> ast.Module:
     return _Builder(path).transform(tree)
 
 
-def _unquote(token: Token | str) -> str:
+def _unquote(token: Token) -> str:
     text = str(token)
     if text[:1] == "'":
         text = '"' + text[1:-1].replace('"', '\\"') + '"'
-    return pyast.literal_eval(text)
+    try:
+        value = pyast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        value = None
+    if not isinstance(value, str) or "\0" in value:
+        span = Span("", token.line, token.column, token.end_line, token.end_column)
+        raise BuildError("E0106", f"文本 {text[:40]} 中的反斜杠转义写法不对", span,
+                         "反斜杠 \\ 要写成两个 \\\\；或去掉反斜杠")
+    return value
 
 
 @v_args(meta=True)

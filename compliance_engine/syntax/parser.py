@@ -67,7 +67,9 @@ def parse(source: Source, diags: Diagnostics) -> ast.Module | None:
             if not isinstance(err.orig_exc, BuildError):
                 raise
             failed = True
-            diags.add(err.orig_exc.code, err.orig_exc.message, err.orig_exc.span, err.orig_exc.hint)
+            e = err.orig_exc
+            span = e.span if e.span.path else Span(source.path, e.span.line, e.span.column, e.span.end_line, e.span.end_column)
+            diags.add(e.code, e.message, span, e.hint)
             break
     return None if failed else module
 
@@ -110,12 +112,14 @@ def _report(err: UnexpectedInput, source: Source, offset: int, diags: Diagnostic
     tok: Token = err.token
     expected = _describe(err.expected)
     if tok.type in _CATCH_ALL and tok.type not in err.expected:
-        # Lark's fallback lexer matched a catch-all terminal (e.g. a metadata line): what the
-        # officer typed is really an unexpected character at this place.
-        ch = str(tok)[:1]
-        span = Span(source.path, line, col, line, col + 1)
-        diags.add("E0101", f"无法识别的字符 `{ch}`", span, _char_hint(ch, expected))
-        return
+        # Lark's fallback lexer matched a catch-all terminal (a metadata line): report the first
+        # word, or the stray character, that the officer actually typed here.
+        word = re.match(r"\w+", str(tok))
+        if word is None:
+            ch = str(tok)[:1]
+            diags.add("E0101", f"无法识别的字符 `{ch}`", Span(source.path, line, col, line, col + 1), _char_hint(ch, expected))
+            return
+        tok = Token(tok.type, word.group(0))
     span = Span(source.path, line, col, line, col + max(1, len(str(tok))))
     hint = _FULLWIDTH_HINT if any(c in _FULLWIDTH for c in str(tok)) else f"这里需要: {_shown(expected)}"
     diags.add("E0102", f"此处不应出现 `{tok}`", span, hint)

@@ -130,6 +130,8 @@ class ExprGen:
         return f"({self.gen(n.right)} if ({t} := {self.gen(n.left)}) is None else {t})"
 
     def _IsEmpty(self, n: ir.IsEmpty) -> str:
+        if isinstance(n.operand, ir.Const):  # known now; also avoids `is` with a literal
+            return repr((n.operand.value is None) != n.negated)
         return f"({self.gen(n.operand)} is {'not ' if n.negated else ''}None)"
 
     def _InList(self, n: ir.InList) -> str:
