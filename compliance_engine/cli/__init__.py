@@ -7,6 +7,7 @@ import sys
 import click
 
 from .check import check_command
+from .doc import doc_command
 from .output import ExitCode
 from .run import run_command
 from .test import test_command
@@ -21,6 +22,7 @@ def cli() -> None:
 cli.add_command(check_command)
 cli.add_command(run_command)
 cli.add_command(test_command)
+cli.add_command(doc_command)
 
 
 def main() -> None:
