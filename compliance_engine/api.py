@@ -12,6 +12,7 @@ strings as in CSV exports or native Python values, and are checked against the r
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -127,13 +128,15 @@ class Rulebooks:
                        include_passed: bool = False) -> Iterator[Finding]:
         """Every rule over already-typed records (kind → rows, e.g. from `records.read_rows`)."""
         G = self.backend.global_facts(as_of)
-        for outcome in self.backend.evaluate(dict(records), as_of, G):
-            if include_passed or outcome.value is not False:
-                yield self.finding(outcome, as_of, G)
+        for outcome in self.backend.evaluate(dict(records), as_of, G, include_passed=include_passed):
+            yield self.finding(outcome, as_of, G)
 
-    def outcomes(self, records: Mapping[str, list[dict]], as_of: datetime) -> Iterator[Outcome]:
-        """The raw three-valued outcomes (no Finding objects): for counting and benchmarks."""
-        return self.backend.evaluate(dict(records), as_of)
+    def outcomes(self, records: Mapping[str, list[dict]], as_of: datetime, *, include_passed: bool = True,
+                 counts: Counter | None = None) -> Iterator[Outcome]:
+        """The raw three-valued outcomes (no Finding objects). With `include_passed=False` and a
+        `counts` Counter, only fired/undetermined outcomes are yielded and every outcome is counted
+        as (rule id, True/False/None) → n: the fast path for large batches."""
+        return self.backend.evaluate(dict(records), as_of, include_passed=include_passed, counts=counts)
 
     def finding(self, outcome: Outcome, as_of: datetime, G: tuple) -> Finding:
         rule = outcome.plan.rule

@@ -32,13 +32,13 @@ class RunSummary:
     def reconciles(self) -> bool:
         return self.read == self.evaluated + self.rejected
 
-    def count(self, finding_rule, outcome: str) -> None:
-        self.outcomes[outcome] += 1
-        self.by_rulebook[(finding_rule.rulebook.name, outcome)] += 1
+    def count(self, finding_rule, outcome: str, n: int = 1) -> None:
+        self.outcomes[outcome] += n
+        self.by_rulebook[(finding_rule.rulebook.name, outcome)] += n
         link = finding_rule.link
         name = "-" if link is None else (link.id if link.title == link.id else f"{link.id} {link.title}")
-        self.by_link[(name, outcome)] += 1
-        self.by_level[(finding_rule.level, outcome)] += 1
+        self.by_link[(name, outcome)] += n
+        self.by_level[(finding_rule.level, outcome)] += n
 
     def line(self) -> str:
         o = self.outcomes
@@ -84,8 +84,10 @@ def read_cases(rulebooks: Rulebooks, files: list[tuple[Path, RecordKind]]) -> Ru
 def evaluate(rulebooks: Rulebooks, run: Run, as_of: datetime, include_passed: bool) -> Iterator[Finding]:
     """Findings of the run (fired and undetermined; passed too with `include_passed`), counted."""
     G = rulebooks.backend.global_facts(as_of)
-    for outcome in rulebooks.backend.evaluate(run.records, as_of, G):
-        name = OUTCOME_NAMES[outcome.value]
-        run.summary.count(outcome.plan.rule, name)
-        if include_passed or outcome.value is not False:
-            yield rulebooks.finding(outcome, as_of, G)
+    counts: Counter = Counter()
+    for outcome in rulebooks.backend.evaluate(run.records, as_of, G, include_passed=include_passed, counts=counts):
+        yield rulebooks.finding(outcome, as_of, G)
+    rules = {r.id: r for r in rulebooks.program.rules}
+    for (rule_id, value), n in counts.items():
+        if n:
+            run.summary.count(rules[rule_id], OUTCOME_NAMES[value], n)

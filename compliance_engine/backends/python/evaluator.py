@@ -8,6 +8,7 @@ of millions of passed outcomes costs no model construction.
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -76,17 +77,26 @@ class PythonBackend:
         return self._global_facts(as_of)
 
     # ---- evaluation ----------------------------------------------------------------------------
-    def evaluate(self, records: dict[str, list[dict]], as_of, G: tuple | None = None) -> Iterator[Outcome]:
-        """Every rule on every record of `records` (kind → rows); windows see all of `records`."""
+    def evaluate(self, records: dict[str, list[dict]], as_of, G: tuple | None = None, *,
+                 include_passed: bool = True, counts: Counter | None = None) -> Iterator[Outcome]:
+        """Every rule on every record of `records` (kind → rows); windows see all of `records`.
+
+        Passed outcomes are yielded only with `include_passed`; `counts` (if given) receives
+        (rule id, True/False/None) → number for every outcome, yielded or not.
+        """
         G = self.global_facts(as_of) if G is None else G
         indexes: dict[int, dict] = {}
         for kind_name, rows in records.items():
             runtime = self.kinds.get(kind_name)
             if runtime is None:
                 continue
-            yield from self._records(runtime, rows, records, indexes, as_of, G)
+            yield from self._records(runtime, rows, records, indexes, as_of, G, include_passed, counts)
             for group in runtime.groups:
-                yield from self._groups(group, rows, as_of, G)
+                for outcome in self._groups(group, rows, as_of, G):
+                    if counts is not None:
+                        counts[(outcome.plan.rule.id, outcome.value)] += 1
+                    if include_passed or outcome.value is not False:
+                        yield outcome
 
     def evaluate_one(self, kind_name: str, record: dict, as_of, G: tuple,
                      context: dict[str, list[dict]] | None = None) -> list[Outcome]:
@@ -94,13 +104,26 @@ class PythonBackend:
         records = context or {kind_name: [record]}
         return list(self._records(runtime, [record], records, {}, as_of, G))
 
-    def _records(self, runtime: _KindRuntime, rows, records, indexes, as_of, G) -> Iterator[Outcome]:
+    def _records(self, runtime: _KindRuntime, rows, records, indexes, as_of, G,
+                 include_passed: bool = True, counts: Counter | None = None) -> Iterator[Outcome]:
         plans, fn = runtime.plan.record_rules, runtime.evaluate
         windows = runtime.windows
+        chunk: list[tuple] = []
         for r in rows:
             A = self._aggregates(windows, r, records, indexes, as_of, G) if windows else None
-            for rp, value in zip(plans, fn(r, as_of, A, G)):
-                yield Outcome(rp, r, value, A.get(rp.slot) if A else None)
+            values = fn(r, as_of, A, G)
+            if counts is not None:
+                chunk.append(values)
+                if len(chunk) == _CHUNK:
+                    _count(plans, chunk, counts)
+                    chunk = []
+            # most records pass every rule: test the whole tuple at C speed before looking closer
+            if include_passed or True in values or None in values:
+                for rp, value in zip(plans, values):
+                    if include_passed or value is not False:
+                        yield Outcome(rp, r, value, A.get(rp.slot) if A else None)
+        if counts is not None and chunk:
+            _count(plans, chunk, counts)
 
     def _aggregates(self, windows, r, records, indexes, as_of, G) -> dict[int, tuple]:
         out = {}
@@ -152,6 +175,19 @@ class PythonBackend:
         return [n for n in names if evidence.get(n, outcome.record.get(n)) is None]
 
 
+_CHUNK = 4096
+
+
+def _count(plans, chunk: list[tuple], counts: Counter) -> None:
+    """Outcome counts per rule for a chunk of records, one column at a time."""
+    for rp, column in zip(plans, zip(*chunk)):
+        fired, passed = column.count(True), column.count(False)
+        rule = rp.rule.id
+        counts[(rule, True)] += fired
+        counts[(rule, False)] += passed
+        counts[(rule, None)] += len(column) - fired - passed
+
+
 def _compile(plan: Plan, calendar: WorkdayCalendar) -> dict:
     """Generated code compiled once per (rulebook content, calendar version)."""
     key = (plan.fingerprint, calendar.version)
@@ -161,7 +197,8 @@ def _compile(plan: Plan, calendar: WorkdayCalendar) -> dict:
         generated = generate(plan)
         code = compile(generated.source, f"<rulebooks {plan.fingerprint}>", "exec")
         namespace = {"__builtins__": {"len": len, "abs": abs, "min": min, "max": max, "None": None}, **EXPORTED,
-                     "K": generated.constants, "CAL": calendar, "__source__": generated.source}
+                     **{f"K{i}": value for i, value in enumerate(generated.constants)},
+                     "CAL": calendar, "__source__": generated.source}
         exec(code, namespace)  # generated from the checked model only; see expressions.py
         with _CACHE_LOCK:
             _CACHE[key] = namespace

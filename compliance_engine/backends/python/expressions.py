@@ -30,6 +30,7 @@ class ExprGen:
         self.constants = constants
         self.names = names
         self._temps = 0
+        self.present: frozenset[str] = frozenset()  # fields known non-empty where code now stands
 
     def const(self, value) -> str:
         if value is None or isinstance(value, bool):
@@ -38,9 +39,9 @@ class ExprGen:
             return repr(value)
         for i, existing in enumerate(self.constants):
             if type(existing) is type(value) and existing == value:
-                return f"K[{i}]"
+                return f"K{i}"
         self.constants.append(value)
-        return f"K[{len(self.constants) - 1}]"
+        return f"K{len(self.constants) - 1}"  # a plain global: one dict lookup
 
     def temp(self) -> str:
         self._temps += 1
@@ -53,7 +54,7 @@ class ExprGen:
         """`body(values)`, or None when any nullable part is None (each part evaluated once)."""
         values, checks = [], []
         for node, code in parts:
-            if node.empty_by:
+            if node.empty_by - self.present:
                 t = self.temp()
                 checks.append(f"({t} := {code}) is None")
                 values.append(t)
@@ -115,15 +116,29 @@ class ExprGen:
         if n.op == "mul":
             durations = Kind.DURATION in (n.left.type.kind, n.right.type.kind)
             return f"times({a}, {b})" if durations else f"({a} * {b})"
+        if n.left.type.kind in (Kind.DECIMAL, Kind.MONEY) and n.right.type.is_numeric:
+            t = self.temp()  # exact Decimal division; x / 0 is empty
+            return f"(None if ({t} := {b}) == 0 else {a} / {t})"
         return f"divide({a}, {b})"
 
     def _logic(self, n: ir.Binary) -> str:
-        a, b = self.gen(n.left), self.gen(n.right)
-        if not n.left.empty_by and not n.right.empty_by:
+        a = self.gen(n.left)
+        # the right side runs only when the left did not decide: `x is not empty and …` (or
+        # `x is empty or …`) has then settled that x is present, so its null checks can go
+        outer, self.present = self.present, self.present | _settles(n.left, n.op)
+        b = self.gen(n.right)
+        self.present = outer
+        left_empty, right_empty = n.left.empty_by - outer, n.right.empty_by - outer - _settles(n.left, n.op)
+        if not left_empty and not right_empty:
             return f"({a} {n.op} {b})"
-        if not n.left.empty_by:  # a is a real bool: Python's short circuit is already 3-valued
+        if not left_empty:  # a is a real bool: Python's short circuit is already 3-valued
             return f"({a} and {b})" if n.op == "and" else f"(True if {a} else {b})"
-        return f"and3({a}, {b})" if n.op == "and" else f"or3({a}, {b})"
+        ta, tb = self.temp(), self.temp()
+        if n.op == "and":  # SQL's AND, evaluating b only when a is not False
+            return f"(False if ({ta} := {a}) is False else (False if ({tb} := {b}) is False else " \
+                   f"(None if {ta} is None or {tb} is None else True)))"
+        return f"(True if ({ta} := {a}) is True else (True if ({tb} := {b}) is True else " \
+               f"(None if {ta} is None or {tb} is None else False)))"
 
     def _Coalesce(self, n: ir.Coalesce) -> str:
         t = self.temp()
@@ -170,6 +185,15 @@ class ExprGen:
             values = self.const(frozenset(p.value for p in pats))
             code = f"({self.gen(value)} if {t} in {values} else {code})"
         return f"(None if ({t} := {subject}) is None else {code})"
+
+
+def _settles(node: ir.Node, op: str) -> frozenset[str]:
+    """Fields that are present whenever `node` did not decide an `op` chain on its own."""
+    if isinstance(node, ir.Binary) and node.op == op:
+        return _settles(node.left, op) | _settles(node.right, op)
+    if isinstance(node, ir.IsEmpty) and node.negated == (op == "and") and isinstance(node.operand, ir.FieldRef):
+        return node.operand.empty_by
+    return frozenset()
 
 
 class _FrozenTable(dict):
