@@ -26,7 +26,7 @@ from .calendar import WorkdayCalendar, default_calendar, load_calendar
 from .check import check as check_modules
 from .diagnostics import Diagnostic, Diagnostics
 from .errors import EvaluationError, RulebookError
-from .findings import Finding
+from .findings import CONTRACT_VERSION, Finding, make_finding
 from .graph import DependencyGraph, build_graph
 from .loader import load
 from .model import Program
@@ -121,8 +121,8 @@ class Rulebooks:
         records = {k: [self.coerce(k, r) for r in rows] for k, rows in (context or {}).items()}
         records.setdefault(kind, []).append(typed)
         G = self.backend.global_facts(as_of)
-        outcomes = self.backend.evaluate_one(kind, typed, as_of, G, records)
-        return [self.finding(o, as_of, G) for o in outcomes if include_passed or o.value is not False]
+        outcomes = self.backend.evaluate_one(kind, typed, as_of, G, records, include_passed)
+        return [self.finding(o, as_of, G) for o in outcomes]
 
     def evaluate_batch(self, records: Mapping[str, list[dict]], as_of: datetime, *,
                        include_passed: bool = False) -> Iterator[Finding]:
@@ -144,11 +144,11 @@ class Rulebooks:
         missing = self.backend.missing(outcome, evidence) if outcome.value is None else []
         record = outcome.record
         key = "|".join(str(v) for v in outcome.group.values()) if outcome.group is not None else rule.kind.record_key(record)
-        return Finding.model_construct(
-            contract="1.0", rule=rule.id, title=rule.title, rulebook=rule.rulebook.name,
+        return make_finding(dict(
+            contract=CONTRACT_VERSION, rule=rule.id, title=rule.title, rulebook=rule.rulebook.name,
             rulebook_version=rule.rulebook.version, record_kind=rule.kind.name, record_key=key,
             group=outcome.group, outcome=OUTCOME_NAMES[outcome.value], missing=missing, evidence=evidence,
             level=rule.level, category=rule.category, link=rule.link.id if rule.link else None,
             owner=rule.owner.text, supervisor=rule.supervisor.text if rule.supervisor else None,
             deadline=rule.deadline.text if rule.deadline else None,
-            org_no=record.get("org_no"), as_of=as_of)
+            org_no=record.get("org_no"), as_of=as_of))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
@@ -26,11 +27,17 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+@lru_cache(maxsize=1)
 def _version() -> str:
+    """The package version and a digest of its code: a changed model class must miss the cache."""
     try:
-        return metadata.version("compliance-engine")
+        version = metadata.version("compliance-engine")
     except metadata.PackageNotFoundError:
-        return "source"
+        version = "source"
+    h = hashlib.sha256(version.encode())
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
+        h.update(path.read_bytes())
+    return h.hexdigest()
 
 
 def _key(paths) -> str | None:

@@ -76,6 +76,23 @@ class Finding(BaseModel):
         return None if values is None else {k: json_value(v) for k, v in values.items()}
 
 
+_FINDING_FIELDS = frozenset(Finding.model_fields)
+
+
+def make_finding(values: dict) -> Finding:
+    """A Finding from values the engine built itself (already of the right types).
+
+    What `Finding.model_construct` does, without its per-field bookkeeping: findings are made
+    by the million in batch runs. `values` must name every field.
+    """
+    finding = object.__new__(Finding)
+    object.__setattr__(finding, "__dict__", values)
+    object.__setattr__(finding, "__pydantic_fields_set__", _FINDING_FIELDS)
+    object.__setattr__(finding, "__pydantic_extra__", None)
+    object.__setattr__(finding, "__pydantic_private__", None)
+    return finding
+
+
 class Rejection(BaseModel):
     """An input record that was not evaluated, with the reason and where it came from."""
 

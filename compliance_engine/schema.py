@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field as dc_field
 
 from .source import Span
 from .types import Type
@@ -28,6 +29,11 @@ class RecordKind:
     fields: tuple[Field, ...]
     label: str = ""
     span: Span | None = None
+    _keys: tuple[str, ...] = dc_field(default=(), compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        keys = tuple(f.name for f in self.fields if f.key)
+        object.__setattr__(self, "_keys", keys or tuple(f.name for f in self.fields))
 
     def field(self, name: str) -> Field | None:
         for f in self.fields:
@@ -42,9 +48,8 @@ class RecordKind:
     @property
     def key_fields(self) -> tuple[str, ...]:
         """The fields that identify one record; all fields when none is marked `key`."""
-        keys = tuple(f.name for f in self.fields if f.key)
-        return keys or self.field_names
+        return self._keys
 
     def record_key(self, record: dict) -> str:
         """A record's key as text: key values joined by '|' in declared order."""
-        return "|".join("" if record.get(k) is None else str(record.get(k)) for k in self.key_fields)
+        return "|".join("" if (v := record.get(k)) is None else str(v) for k in self._keys)

@@ -99,10 +99,10 @@ class PythonBackend:
                         yield outcome
 
     def evaluate_one(self, kind_name: str, record: dict, as_of, G: tuple,
-                     context: dict[str, list[dict]] | None = None) -> list[Outcome]:
+                     context: dict[str, list[dict]] | None = None, include_passed: bool = True) -> list[Outcome]:
         runtime = self.kinds[kind_name]
         records = context or {kind_name: [record]}
-        return list(self._records(runtime, [record], records, {}, as_of, G))
+        return list(self._records(runtime, [record], records, {}, as_of, G, include_passed))
 
     def _records(self, runtime: _KindRuntime, rows, records, indexes, as_of, G,
                  include_passed: bool = True, counts: Counter | None = None) -> Iterator[Outcome]:
