@@ -191,12 +191,15 @@ class ExprChecker:
 
     def _pair(self, a: ast.Expr, b: ast.Expr, scope: Scope) -> tuple[ir.Node, ir.Node]:
         """Check two operands where either may be an enum member named by the other's type."""
-        left = self._try(a, scope)
-        right = self._try(b, scope) if left is not None else self.check(b, scope)
+        left, right = self._try(a, scope), self._try(b, scope)
+        if left is None and right is None:
+            # neither side means anything here: report the first; the other may well be a
+            # member of the enum the first was meant to be, so saying more would mislead
+            return self.check(a, scope), _ERROR
         if left is None:
             left = self.check(a, scope, right.type)
         elif right is None:
-            right = self.check(b, scope, left.type)
+            right = _ERROR if left.type.kind is Kind.ERROR else self.check(b, scope, left.type)
         typed_by_literal = (Kind.ENUM, Kind.MONTH)
         if left.type.kind in typed_by_literal and right.type.kind is not left.type.kind:
             right = self._retype(b, right, left.type, scope)

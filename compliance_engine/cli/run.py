@@ -89,7 +89,7 @@ def _write(findings, run, out_dir: str | None, fmt: str) -> int:
 
 def _open(out_dir: str | None, name: str):
     if out_dir is None:
-        return click.get_text_stream("stdout")
+        return sys.stdout
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     return open(Path(out_dir, name), "w", encoding="utf-8")
 
