@@ -76,6 +76,9 @@ class PythonBackend:
     def global_facts(self, as_of) -> tuple:
         return self._global_facts(as_of)
 
+    def global_facts_by_name(self, G: tuple) -> dict[str, object]:
+        return dict(zip(self.namespace["__global_facts__"], G))
+
     # ---- evaluation ----------------------------------------------------------------------------
     def evaluate(self, records: dict[str, list[dict]], as_of, G: tuple | None = None, *,
                  include_passed: bool = True, counts: Counter | None = None) -> Iterator[Outcome]:
@@ -198,7 +201,7 @@ def _compile(plan: Plan, calendar: WorkdayCalendar) -> dict:
         code = compile(generated.source, f"<rulebooks {plan.fingerprint}>", "exec")
         namespace = {"__builtins__": {"len": len, "abs": abs, "min": min, "max": max, "None": None}, **EXPORTED,
                      **{f"K{i}": value for i, value in enumerate(generated.constants)},
-                     "CAL": calendar, "__source__": generated.source}
+                     "CAL": calendar, "__source__": generated.source, "__global_facts__": generated.global_facts}
         exec(code, namespace)  # generated from the checked model only; see expressions.py
         with _CACHE_LOCK:
             _CACHE[key] = namespace
