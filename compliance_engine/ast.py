@@ -356,13 +356,33 @@ Decl = Union[Import, EnumDecl, RecordDecl, FactDecl, LinkDecl, DefaultsDecl, Rul
 
 
 @dataclass(frozen=True)
+class Comment:
+    """A `# ...` comment, kept for the formatter (syntax/printer.py); never part of meaning.
+
+    `anchor` is the node it annotates (None: the file itself) and `place` where it belongs:
+    "before" (own lines above the anchor), "after" (end of the anchor's last line), "head"
+    (end of the anchor's first line, e.g. after `rule R-1 "..." {`) or "end" (own lines before
+    the anchor's closing `}`, or at the end of the file). Set by syntax/builder.py.
+    """
+
+    text: str
+    span: Span
+    own_line: bool  # nothing but spaces before it on its line
+    anchor: object = field(default=None, compare=False, repr=False)
+    place: str = "before"
+
+
+@dataclass(frozen=True)
 class Module:
-    """One parsed rulebook file."""
+    """One parsed rulebook file. `comments` (in source order) and `blank_lines` (line numbers)
+    are layout, like spans: left out of equality."""
 
     path: str
     header: RulebookHeader | None
     decls: tuple[Decl, ...]
     span: Span | None = _span
+    comments: tuple[Comment, ...] = field(default=(), compare=False, repr=False)
+    blank_lines: frozenset[int] = field(default=frozenset(), compare=False, repr=False)
 
 
 def walk(expr: Expr) -> Iterator[Expr]:

@@ -31,7 +31,7 @@ class Diagnostic:
 
     @property
     def severity(self) -> Severity:
-        return Severity.WARNING if self.code.startswith("W") else Severity.ERROR
+        return Severity.WARNING if self.code.startswith(("W", "L")) else Severity.ERROR  # L: lints
 
     def sort_key(self) -> tuple:
         s = self.span

@@ -284,7 +284,7 @@ class RuleChecker:
                 self.diags.add("E0507", f"测试 `{t.name}` 的 expect 写了不止一次", item.span)
             else:
                 expect = item
-        if subject is None and records is not None:
+        if subject is None:
             self.diags.add("E0506", f"测试 `{t.name}` 没有给出 {kind.name} 记录", t.span, f"写 given {kind.name} {{ … }}")
         if expect is None:
             self.diags.add("E0507", f"测试 `{t.name}` 缺少 expect", t.span, "写 expect fired、expect passed 或 expect undetermined")

@@ -7,7 +7,10 @@ import sys
 import click
 
 from .check import check_command
+from .diff import diff_command
 from .doc import doc_command
+from .graph import graph_command
+from .lint import lint_command
 from .output import ExitCode
 from .run import run_command
 from .test import test_command
@@ -23,6 +26,9 @@ cli.add_command(check_command)
 cli.add_command(run_command)
 cli.add_command(test_command)
 cli.add_command(doc_command)
+cli.add_command(lint_command)
+cli.add_command(diff_command)
+cli.add_command(graph_command)
 
 
 def main() -> None:

@@ -1,11 +1,17 @@
 """Turn a Lark parse tree into AST nodes with spans. One method per grammar rule; no name
-resolution and no types here (that is the checker's job)."""
+resolution and no types here (that is the checker's job).
+
+Also attaches the file's comments to the nodes they annotate (`ast.Module.comments`), so the
+formatter (printer.py) can put every comment back next to the same code: see `anchors`.
+"""
 
 from __future__ import annotations
 
 import ast as pyast
+import dataclasses
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Callable, Sequence
 
 from lark import Token, Transformer, Tree, v_args
 
@@ -30,8 +36,13 @@ class BuildError(Exception):
         self.code, self.message, self.span, self.hint = code, message, span, hint
 
 
-def build_module(tree: Tree, path: str) -> ast.Module:
-    return _Builder(path).transform(tree)
+def build_module(tree: Tree, path: str, comments: Sequence[Token] = (), text: str = "") -> ast.Module:
+    """The module of a parse tree; `comments` (COMMENT tokens) and `text` give it its layout."""
+    builder = _Builder(path)
+    module = builder.transform(tree)
+    blank = frozenset(n for n, line in enumerate(text.split("\n"), 1) if not line.strip())
+    attached = _Attacher(builder.extents, text, path).attach(module, comments)
+    return dataclasses.replace(module, comments=attached, blank_lines=blank)
 
 
 def _unquote(token: Token) -> str:
@@ -54,6 +65,12 @@ class _Builder(Transformer):
     def __init__(self, path: str):
         super().__init__()
         self.path = path
+        # Where nodes whose span is only their name token really start and end (for comments).
+        self.extents: dict[int, tuple[int, int, int, int]] = {}
+
+    def _whole(self, node, meta):
+        self.extents[id(node)] = (meta.line, meta.column, meta.end_line, meta.end_column)
+        return node
 
     def _span(self, meta) -> Span | None:
         if getattr(meta, "empty", True):
@@ -110,21 +127,23 @@ class _Builder(Transformer):
         optional = any(isinstance(t, Token) and t.type == "OPTIONAL" for t in rest)
         key = any(isinstance(t, Token) and t.type == "KEY" for t in rest)
         label = next((_unquote(t) for t in rest if isinstance(t, Token) and t.type == "STRING"), "")
-        return ast.FieldDecl(str(name), type_ref, optional, key, label, self._tok_span(name))
+        return self._whole(ast.FieldDecl(str(name), type_ref, optional, key, label, self._tok_span(name)), meta)
 
     def record_decl(self, meta, items):
         name, label, *fields = items
-        return ast.RecordDecl(str(name), _unquote(label) if label else "", tuple(fields), self._tok_span(name))
+        return self._whole(ast.RecordDecl(str(name), _unquote(label) if label else "", tuple(fields),
+                                          self._tok_span(name)), meta)
 
     def fact_decl(self, meta, items):
         name, kind, type_ref, value = items
-        return ast.FactDecl(str(name), str(kind) if kind else None, type_ref, value, self._tok_span(name))
+        return self._whole(ast.FactDecl(str(name), str(kind) if kind else None, type_ref, value,
+                                        self._tok_span(name)), meta)
 
     def link_decl(self, meta, items):
         link_id, title, *options = items
         opts = dict(o for o in options if o is not None)
-        return ast.LinkDecl(str(link_id), _unquote(title) if title else "", opts.get("order"),
-                            opts.get("category", ""), self._tok_span(link_id))
+        return self._whole(ast.LinkDecl(str(link_id), _unquote(title) if title else "", opts.get("order"),
+                                        opts.get("category", ""), self._tok_span(link_id)), meta)
 
     def link_order(self, meta, items):
         return ("order", int(items[0]))
@@ -139,12 +158,12 @@ class _Builder(Transformer):
         return tuple(i for i in items if i is not None)
 
     def field_value(self, meta, items):
-        return ast.FieldValue(str(items[0]), items[1], self._tok_span(items[0]))
+        return self._whole(ast.FieldValue(str(items[0]), items[1], self._tok_span(items[0])), meta)
 
     # ---- rules -----------------------------------------------------------------------------
     def rule_decl(self, meta, items):
         rule_id, title, *body = items
-        return ast.RuleDecl(str(rule_id), _unquote(title), tuple(body), self._tok_span(rule_id))
+        return self._whole(ast.RuleDecl(str(rule_id), _unquote(title), tuple(body), self._tok_span(rule_id)), meta)
 
     def subject(self, meta, items):
         kind, group = items
@@ -189,7 +208,7 @@ class _Builder(Transformer):
         return items[0]
 
     def aggregate(self, meta, items):
-        return ast.Let(str(items[0]), items[1], self._tok_span(items[0]))
+        return self._whole(ast.Let(str(items[0]), items[1], self._tok_span(items[0])), meta)
 
     def range_interval(self, meta, items):
         name, _in, open_b, low, _comma, high, close_b = items
@@ -201,7 +220,7 @@ class _Builder(Transformer):
         return ast.Bound(ast.Name(str(name), self._tok_span(name)), str(op), value, self._span(meta))
 
     def let(self, meta, items):
-        return ast.Let(str(items[0]), items[1], self._tok_span(items[0]))
+        return self._whole(ast.Let(str(items[0]), items[1], self._tok_span(items[0])), meta)
 
     def when(self, meta, items):
         return ast.When(items[0], self._span(meta))
@@ -323,3 +342,103 @@ class _Builder(Transformer):
         except ValueError:
             raise BuildError("E0104", f"`{tok}` 不是有效的日期", self._tok_span(tok),
                              "日期写作 YYYY-MM-DD，例如 2026-03-01") from None
+
+
+# ---- comments ----------------------------------------------------------------------------------
+# An *anchor* is a node the formatter starts on a line of its own (a declaration, a rule item, a
+# record field, a test record's field, an operand of a broken `and`/`or` chain, a `match` arm …);
+# every comment is attached to one anchor. `anchors(node)` lists a node's anchors in source order.
+
+def chain_operands(expr: ast.Binary) -> tuple[ast.Expr, ...]:
+    """`a and b and c` (left-nested, one operator) as (a, b, c); a right operand of the same
+    operator stays one operand (it was written in parentheses)."""
+    left = expr.left
+    head = chain_operands(left) if isinstance(left, ast.Binary) and left.op == expr.op else (left,)
+    return (*head, expr.right)
+
+
+def is_chain(expr) -> bool:
+    return isinstance(expr, ast.Binary) and expr.op in ("and", "or")
+
+
+def _expr_anchors(expr) -> tuple:
+    if is_chain(expr):
+        return chain_operands(expr)
+    if isinstance(expr, ast.Match):
+        return (*_expr_anchors(expr.subject), *expr.arms)
+    return tuple(a for child in ast.children(expr) for a in _expr_anchors(child))
+
+
+_ANCHORS: dict[type, Callable[..., tuple]] = {
+    ast.Module: lambda m: (m.header, *m.decls),
+    ast.EnumDecl: lambda d: d.members,
+    ast.RecordDecl: lambda d: d.fields,
+    ast.FactDecl: lambda d: _expr_anchors(d.value),
+    ast.DefaultsDecl: lambda d: d.values,
+    ast.FieldValue: lambda f: _expr_anchors(f.value),
+    ast.RuleDecl: lambda r: r.items,
+    ast.Window: lambda w: (w.where, w.within, *w.aggregates),
+    ast.Let: lambda let: _expr_anchors(let.value),
+    ast.When: lambda w: _expr_anchors(w.condition),
+    ast.TestDecl: lambda t: t.items,
+    ast.Given: lambda g: g.values,
+    ast.MatchArm: lambda a: (*(x for p in a.patterns for x in _expr_anchors(p)), *_expr_anchors(a.value)),
+}
+_EXPRESSIONS = (ast.Literal, ast.DurationLit, ast.Name, ast.Attr, ast.Call, ast.Unary, ast.Binary, ast.IsEmpty,
+                ast.InList, ast.ListLit, ast.Match)
+
+
+def anchors(node) -> tuple:
+    """The anchors directly inside `node`, in source order."""
+    found = _ANCHORS.get(type(node))
+    if found is not None:
+        return tuple(a for a in found(node) if a is not None)
+    return _expr_anchors(node) if isinstance(node, _EXPRESSIONS) else ()
+
+
+Pos = tuple[int, int]
+
+
+class _Attacher:
+    """Finds each comment its anchor and place (see `ast.Comment`), descending from the module
+    into the innermost anchor whose extent holds the comment."""
+
+    def __init__(self, extents: dict[int, tuple[int, int, int, int]], text: str, path: str):
+        self.extents, self.text, self.path = extents, text, path
+
+    def attach(self, module: ast.Module, tokens: Sequence[Token]) -> tuple[ast.Comment, ...]:
+        out = []
+        for tok in tokens:
+            line_start = self.text.rfind("\n", 0, tok.start_pos) + 1
+            own_line = not self.text[line_start:tok.start_pos].strip()
+            text = str(tok).rstrip()
+            span = Span(self.path, tok.line, tok.column, tok.line, tok.column + len(text))
+            anchor, place = self._place(module, module, (tok.line, tok.column), own_line)
+            out.append(ast.Comment(text, span, own_line, anchor, place))
+        return tuple(out)
+
+    def extent(self, node) -> tuple[Pos, Pos] | None:
+        e = self.extents.get(id(node))
+        if e is None:
+            span = getattr(node, "span", None)
+            if span is None:
+                return None
+            e = (span.line, span.column, span.end_line, span.end_column)
+        return (e[0], e[1]), (e[2], e[3])
+
+    def _place(self, module, node, pos: Pos, own_line: bool) -> tuple[object, str]:
+        kids = [(k, e) for k in anchors(node) if (e := self.extent(k)) is not None]
+        for kid, (start, end) in kids:
+            if start < pos < end:
+                return self._place(module, kid, pos, own_line)
+        if not own_line:
+            ending = [kid for kid, (_, end) in kids if end[0] == pos[0] and end <= pos]
+            if ending:
+                return ending[-1], "after"
+            own = self.extent(node) if node is not module else None
+            if own is not None and own[0][0] == pos[0]:
+                return node, "head"
+        following = next((kid for kid, (start, _) in kids if start > pos), None)
+        if following is not None:
+            return following, "before"
+        return (None if node is module else node), "end"

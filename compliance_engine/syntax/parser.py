@@ -2,12 +2,14 @@
 
 Syntax errors become diagnostics (E01xx) with the place and what was expected; after an
 error the parser restarts at the next top-level declaration so one run reports every
-broken declaration, not just the first.
+broken declaration, not just the first. Comments are skipped by the grammar but collected
+by a lexer callback and handed to the builder, which attaches them to the module (for fmt).
 """
 
 from __future__ import annotations
 
 import re
+from contextvars import ContextVar
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -42,20 +44,43 @@ def grammar_text() -> str:
     return (Path(__file__).resolve().parents[2] / "grammar" / "rulebook.lark").read_text(encoding="utf-8")
 
 
+# Where the lexer callback puts the comments of the parse running in this thread (the Lark
+# instance is shared, so the list cannot be).
+_comment_sink: ContextVar[list[Token] | None] = ContextVar("_comment_sink", default=None)
+
+
+def _keep_comment(token: Token) -> Token:
+    sink = _comment_sink.get()
+    if sink is not None:
+        sink.append(token)
+    return token
+
+
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
-    return Lark(grammar_text(), parser="lalr", lexer="contextual", propagate_positions=True, maybe_placeholders=True)
+    return Lark(grammar_text(), parser="lalr", lexer="contextual", propagate_positions=True, maybe_placeholders=True,
+                lexer_callbacks={"COMMENT": _keep_comment})
 
 
 def parse(source: Source, diags: Diagnostics) -> ast.Module | None:
     """Parse one file. Returns None (and reports) when any part of it has a syntax error."""
+    comments: list[Token] = []
+    token = _comment_sink.set(comments)
+    try:
+        return _parse(source, diags, comments)
+    finally:
+        _comment_sink.reset(token)
+
+
+def _parse(source: Source, diags: Diagnostics, comments: list[Token]) -> ast.Module | None:
     offset, failed, module = 0, False, None
     while True:
         chunk = source.text[offset:]
+        comments.clear()
         try:
             tree = _lark().parse(chunk)
             if not failed:
-                module = build_module(tree, source.path)
+                module = build_module(tree, source.path, comments, source.text)
             break
         except UnexpectedInput as err:
             failed = True
