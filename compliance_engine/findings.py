@@ -87,7 +87,7 @@ def make_finding(values: dict) -> Finding:
     """
     finding = object.__new__(Finding)
     object.__setattr__(finding, "__dict__", values)
-    object.__setattr__(finding, "__pydantic_fields_set__", _FINDING_FIELDS)
+    object.__setattr__(finding, "__pydantic_fields_set__", set(_FINDING_FIELDS))  # model_copy adds to it
     object.__setattr__(finding, "__pydantic_extra__", None)
     object.__setattr__(finding, "__pydantic_private__", None)
     return finding

@@ -46,9 +46,9 @@ def _type(node: str) -> str:
 
 
 def _label_lines(node: str, attrs: dict) -> list[str]:
-    """What a box says: the name, then a rule's title and level, or a kind's/link's title."""
+    """What a node says: its name, then its title and level when it has them (a rule)."""
     lines = [_name(node)]
-    if attrs.get("title") and _type(node) != "link":
+    if attrs.get("title"):
         lines.append(attrs["title"])
     if attrs.get("level"):
         lines.append(attrs["level"])
@@ -86,7 +86,7 @@ def _dot_string(text: str) -> str:
 
 
 def _dot_node(node: str, attrs: dict) -> str:
-    parts = [f"label={_dot_string(chr(10).join(_label_lines(node, attrs)))}", DOT_SHAPES[_type(node)]]
+    parts = [f"label={_dot_string(chr(10).join(_label_lines(node, attrs)))}", DOT_SHAPES.get(_type(node), "shape=box")]
     if attrs.get("level") in LEVEL_STYLE:
         fill, text = LEVEL_STYLE[attrs["level"]]
         parts += [f'fillcolor="{fill}"', f'fontcolor="{text}"']
@@ -135,18 +135,20 @@ def _mermaid_text(text: str) -> str:
 def _mermaid_ids(graph: nx.DiGraph) -> dict[str, str]:
     """Mermaid ids are plain ASCII words: `rule_R_001`, or `fact_4` for a Chinese name."""
     ids: dict[str, str] = {}
+    taken: set[str] = set()
     for i, node in enumerate(graph):
         name = _name(node)
         slug = re.sub(r"[^A-Za-z0-9]", "_", name) if name.isascii() else str(i)
         candidate = f"{_type(node)}_{slug}"
-        while candidate in ids.values():
+        while candidate in taken:  # R-1 and R_1 slug alike
             candidate += "_"
         ids[node] = candidate
+        taken.add(candidate)
     return ids
 
 
 def _mermaid_node(node: str, attrs: dict, ids: dict[str, str]) -> str:
-    left, right = MERMAID_SHAPES[_type(node)]
+    left, right = MERMAID_SHAPES.get(_type(node), ("[", "]"))
     return f"  {ids[node]}{left}{_mermaid_text(chr(10).join(_label_lines(node, attrs)))}{right}"
 
 

@@ -23,6 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, field_serializer
 
 from .calendar import WorkdayCalendar
+from .describe import duration_words
 from .findings import Finding, json_value
 from .model import Deadline, Program, Rule
 from .org import Directory, OwnerRef, OwnerResolution, Person, SupervisorResolution, Unit, Unresolved
@@ -427,13 +428,7 @@ def _unmeasured_note(deadline: Deadline | None, as_of: datetime | None) -> str:
 
 
 def _duration_words(d: timedelta) -> str:
-    seconds = int(d.total_seconds())
-    if seconds == 0:
-        return "立即（0 分钟）"
-    for unit, size in (("天", 86400), ("小时", 3600), ("分钟", 60)):
-        if seconds % size == 0:
-            return f"{seconds // size} {unit}"
-    return f"{seconds} 秒"
+    return duration_words(d) if d else "立即（0 分钟）"
 
 
 # ---------------------------------------------------------------------------------------------

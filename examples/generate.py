@@ -72,6 +72,7 @@ class Ctx:
     cal: object
     orgs: object
     oracle: Oracle
+    needed: set
 
 
 @dataclass
@@ -95,12 +96,13 @@ class Plan:
     """Which injections a family's unit i gets: first every variant of every kind in turn (each
     on its own unit), then, per kind, a random variant with probability `rate`."""
 
-    def __init__(self, family: Family, rate: float, seed: int):
+    def __init__(self, family: Family, rate: float, seed: int, wanted: set[str]):
         self.rng = random.Random(f"{seed}:plan:{family.name}")
         self.rate = rate
         by_kind: dict[str, list[Injection]] = {}
         for (rule, mode), inj in sorted(family.injections.items()):
-            by_kind.setdefault(inj.kind, []).append(inj)
+            if inj.kind in wanted:
+                by_kind.setdefault(inj.kind, []).append(inj)
         self.by_kind = by_kind
         self.cover: list[Injection] = []
         if rate > 0:
@@ -140,7 +142,9 @@ def generate(seed: int, out: Path, per_kind: int, rate: float = 0.1, formats=("c
     catalog = Catalog(CATALOG_DIR, schema, cal)
     wanted = set(schema) if kinds is None else set(kinds)
     oracle = Oracle(catalog, schema, as_of_dt, wanted, rules)
-    ctx = Ctx(seed, per_kind, rate, as_of_dt, cal, load_orgs(), oracle)
+    # the kinds to make: those wanted, and those their rules' windows read
+    needed = set(wanted) | {r.window.kind for r in catalog.rules.values() if r.kind in wanted and r.window}
+    ctx = Ctx(seed, per_kind, rate, as_of_dt, cal, load_orgs(), oracle, needed)
     report = Report()
     sinks = Sinks(out, list(formats), schema, wanted)
     pending: list[tuple] = []  # targets decided only at the end (org-wide windows and groups)
@@ -186,7 +190,7 @@ def generate(seed: int, out: Path, per_kind: int, rate: float = 0.1, formats=("c
             if fam.name == "customer":
                 customers = fam
             families.append(fam)
-            plan = Plan(fam, rate, seed)
+            plan = Plan(fam, rate, seed, wanted)
             for i in range(fam.n_units()):
                 variants = plan.at(i)
                 needs: dict = {}

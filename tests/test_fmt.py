@@ -61,6 +61,7 @@ def formatted_repo() -> dict[Path, formatting.Formatted]:
     return {p: format_file(p) for p in _repo_rulebooks()}
 
 
+@pytest.mark.heavy
 def test_the_shipped_rulebooks_all_format(formatted_repo):
     shipped = [p for p in formatted_repo if p.relative_to(REPO).parts[0] in ("rulebooks", "examples")]
     shipped += [p for p in formatted_repo if "golden" in p.parts and "fmt" in p.parts]
@@ -68,6 +69,7 @@ def test_the_shipped_rulebooks_all_format(formatted_repo):
     assert [p for p in shipped if formatted_repo[p].text is None] == []
 
 
+@pytest.mark.heavy
 def test_formatting_is_idempotent_on_every_rulebook(formatted_repo):
     # `module` is the tree parsed from the formatted text: printing it is fmt(fmt(x)).
     for path, r in formatted_repo.items():
@@ -75,6 +77,7 @@ def test_formatting_is_idempotent_on_every_rulebook(formatted_repo):
             assert format_module(r.module) == r.text, path
 
 
+@pytest.mark.heavy
 def test_formatting_keeps_the_checked_model_of_every_rulebook(formatted_repo):
     groups = [g for p in formatted_repo if (g := _with_imports(p, formatted_repo)) is not None]
     groups = [g for g in groups if not any(set(g) < set(other) for other in groups)]  # common.rules: once
@@ -85,6 +88,7 @@ def test_formatting_keeps_the_checked_model_of_every_rulebook(formatted_repo):
     assert len(groups) > 20
 
 
+@pytest.mark.heavy
 def test_formatting_keeps_every_comment_of_every_rulebook(formatted_repo):
     for path, r in formatted_repo.items():
         if r.text is not None:
@@ -127,6 +131,7 @@ def _comments(module: ast.Module) -> list[str]:
     return " ".join(c.text for c in module.comments).split()
 
 
+@pytest.mark.heavy
 def test_printing_the_standard_rulebooks_is_fast(formatted_repo):
     import time
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from functools import cache
 from pathlib import Path
 
 import networkx as nx
@@ -23,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "tests" / "rulebooks" / "sample.rules"
 TOUR = ROOT / "examples" / "language_tour.rules"
 STANDARD = ROOT / "rulebooks"
+EXAMPLES = ROOT / "examples" / "rulebooks"  # link ids in Chinese, rules depending across files
 GOLDEN = ROOT / "tests" / "golden" / "graph"
 SUFFIX = {"dot": "dot", "mermaid": "mmd", "json": "json"}
 
@@ -46,6 +48,13 @@ def hostile_graph() -> nx.DiGraph:
     g.add_edge("rule:R-1", "link:95598工单")
     g.add_edge("rule:R_1", "rule:R-1", type="depends")
     return g
+
+
+@cache
+def graph_of(name: str) -> nx.DiGraph:
+    if name == "hostile":
+        return hostile_graph()
+    return check([{"examples": EXAMPLES, "standard": STANDARD, "tour": TOUR}[name]]).graph.graph
 
 
 # ---- golden files ----
@@ -86,14 +95,21 @@ def dot_is_balanced(text: str) -> bool:
     return not stack and not in_string
 
 
-@pytest.mark.parametrize("graph", [hostile_graph(), check([STANDARD]).graph.graph], ids=["hostile", "standard"])
-def test_dot_parses(graph):
+@pytest.mark.parametrize("name", ["hostile", "examples", "standard"])
+def test_dot_is_balanced(name):
+    graph = graph_of(name)
     text = to_dot(graph)
     assert dot_is_balanced(text)
-    assert text.count('"rule:') >= sum(1 for n in graph if n.startswith("rule:"))  # every rule drawn
+    assert all(f'"{n}" [' in text for n in graph if n.startswith("rule:"))  # every rule drawn
+
+
+@pytest.mark.parametrize("name", ["hostile", "examples"])
+def test_dot_parses(name):
     pydot = pytest.importorskip("pydot")
-    (parsed,) = pydot.graph_from_dot_data(text)
+    (parsed,) = pydot.graph_from_dot_data(to_dot(graph_of(name)))
     assert parsed.get_name() == "compliance"
+    clusters = [s.get_name() for s in parsed.get_subgraphs()]
+    assert len(clusters) == sum(1 for n in graph_of(name) if n.startswith("link:"))
 
 
 def test_dot_labels_survive_quoting():
@@ -144,8 +160,9 @@ def mermaid_structure(text: str) -> tuple[set[str], list[tuple[str, str]]]:
     return defined, edges
 
 
-@pytest.mark.parametrize("graph", [hostile_graph(), check([STANDARD]).graph.graph], ids=["hostile", "standard"])
-def test_mermaid_structure(graph):
+@pytest.mark.parametrize("name", ["hostile", "examples", "standard"])
+def test_mermaid_structure(name):
+    graph = graph_of(name)
     defined, edges = mermaid_structure(to_mermaid(graph))
     assert len(defined) == graph.number_of_nodes()
     assert len(edges) == sum(1 for _, b in graph.edges if not b.startswith("link:"))
@@ -162,9 +179,9 @@ def test_mermaid_escapes_labels():
 
 # ---- JSON ----
 
-@pytest.mark.parametrize("paths", [[TOUR], [STANDARD]], ids=["tour", "standard"])
-def test_json_round_trip(paths):
-    graph = check(paths).graph.graph
+@pytest.mark.parametrize("name", ["hostile", "tour", "standard"])
+def test_json_round_trip(name):
+    graph = graph_of(name)
     back = graph_from_json(to_json(graph))
     assert nx.utils.graphs_equal(graph, back)
     assert list(back.nodes) == list(graph.nodes) and list(back.edges) == list(graph.edges)

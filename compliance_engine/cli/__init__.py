@@ -9,6 +9,7 @@ import click
 from .check import check_command
 from .diff import diff_command
 from .doc import doc_command
+from .explain import explain_command
 from .graph import graph_command
 from .lint import lint_command
 from .output import ExitCode
@@ -29,6 +30,7 @@ cli.add_command(doc_command)
 cli.add_command(lint_command)
 cli.add_command(diff_command)
 cli.add_command(graph_command)
+cli.add_command(explain_command)
 
 
 def main() -> None:

@@ -14,8 +14,7 @@ from ..explain import ExplainError, explain, render_text
 from ..org import OrgError, load_directory
 from ..records import RecordFileError
 from ..runner import read_cases
-from .output import ExitCode, show_diagnostics
-from .run import _kind_of
+from .output import ExitCode, kind_of, show_diagnostics
 
 _TIME_FORMATS = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"]
 
@@ -43,7 +42,7 @@ def explain_command(rule_id, case, rulebook_paths, case_paths, kind, as_of, org_
         sys.exit(ExitCode.FINDINGS)
     try:
         directory = load_directory(org_file) if org_file else None
-        run = read_cases(rulebooks, [(Path(p), _kind_of(rulebooks, Path(p), kind)) for p in case_paths])
+        run = read_cases(rulebooks, [(Path(p), kind_of(rulebooks, Path(p), kind)) for p in case_paths])
         explanation = explain(rulebooks, rule_id, case, run.records, as_of or datetime.now().replace(microsecond=0),
                               directory)
     except (OrgError, RecordFileError, ExplainError) as err:

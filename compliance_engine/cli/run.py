@@ -11,9 +11,9 @@ import click
 
 from ..api import load_rulebooks
 from ..errors import RulebookError
-from ..records import RecordFileError, infer_kind
+from ..records import RecordFileError
 from ..runner import evaluate, read_cases
-from .output import ExitCode, show_diagnostics
+from .output import ExitCode, kind_of, show_diagnostics
 
 
 @click.command("run")
@@ -36,7 +36,7 @@ def run_command(rulebook_paths, case_paths, kind, as_of, out_dir, fmt, include_p
     except RulebookError as err:
         show_diagnostics(err.diagnostics, err.sources, "text")
         sys.exit(ExitCode.FINDINGS)
-    files = [(Path(p), _kind_of(rulebooks, Path(p), kind)) for p in case_paths]
+    files = [(Path(p), kind_of(rulebooks, Path(p), kind)) for p in case_paths]
     try:
         run = read_cases(rulebooks, files)
     except RecordFileError as err:
@@ -49,17 +49,6 @@ def run_command(rulebook_paths, case_paths, kind, as_of, out_dir, fmt, include_p
     if out_dir:
         Path(out_dir, "summary.json").write_text(json.dumps(run.summary.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
     sys.exit(ExitCode.FINDINGS if (fail_on_fired and fired) else ExitCode.OK)
-
-
-def _kind_of(rulebooks, path: Path, kind: str | None):
-    if kind:
-        if kind not in rulebooks.kinds:
-            raise click.BadParameter(f"未知记录类型 {kind}；可选: {', '.join(rulebooks.kinds)}", param_hint="--kind")
-        return rulebooks.kinds[kind]
-    found = infer_kind(path, rulebooks.kinds)
-    if found is None:
-        raise click.UsageError(f"无法从文件名 {path.name} 判断记录类型；请用 --kind 指定（可选: {', '.join(rulebooks.kinds)}）")
-    return found
 
 
 def _write(findings, run, out_dir: str | None, fmt: str) -> int:

@@ -1,12 +1,12 @@
 """Print a parsed module back as canonical rulebook text: AST + comments → text (`compliance fmt`).
 
-The style is documented in docs/fmt.md. In short: two-space indentation; metadata keys padded
-to one column; a record's fields in aligned columns; a blank line around every rule and record
-and before a rule's first test, other blank lines kept (at most one); a condition longer than
-100 columns breaks before `and`/`or`, each continuation line starting with the operator under
-the condition's first column; test records (`given`, `defaults`) stay on one line; parentheses
-only where the grammar needs them, plus around `and` inside `or` and around `??` next to
-arithmetic or a comparison (where readers misjudge it).
+The style is documented in docs/fmt.md. In short: two-space indentation; metadata values in
+one column; a record's fields in aligned columns; a blank line around every rule and record and
+before a rule's first test, other blank lines kept (at most one); a condition longer than 100
+columns breaks before `and`/`or`, each continuation line starting with the operator under the
+condition's first column; a test record (`given`) stays on one line; parentheses only where
+the grammar needs them, plus around `and` inside `or`, around `??` inside another operator and
+around arithmetic inside `??` (where readers misjudge the precedence).
 
 Comments come from `ast.Module.comments` (attached by builder.py): "before" comments are printed
 on their own lines above their anchor, "after"/"head" comments at the end of the line (a
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import defaultdict
 from decimal import Decimal
 from typing import Callable, Sequence
 
@@ -149,9 +148,9 @@ class _Printer:
     def __init__(self, module: ast.Module):
         self.w = _Writer()
         self.blank_lines = module.blank_lines
-        self.pending: dict[tuple[int, str], list[ast.Comment]] = defaultdict(list)
+        self.pending: dict[tuple[int, str], list[ast.Comment]] = {}
         for c in module.comments:
-            self.pending[(id(c.anchor), c.place)].append(c)
+            self.pending.setdefault((id(c.anchor), c.place), []).append(c)
         self.commented = {id(c.anchor) for c in module.comments}
         self._inner: dict[int, bool] = {}
         self._flat: dict[int, str] = {}
@@ -206,7 +205,8 @@ class _Printer:
         self.w.blank = False
 
     # ---- blocks and lists --------------------------------------------------------------------
-    def block(self, node, indent: int, head: str, items: Sequence, visit: Callable, blank_before=None) -> None:
+    def block(self, node, indent: int, head: str, items: Sequence, visit: Callable,
+              blank_before: Callable | None = None) -> None:
         """`head {`, the items one per line, `}`."""
         self.w.write(head + " {")
         self.w.opened = True
@@ -287,7 +287,7 @@ class _Printer:
         for item in (module.header, *module.decls):
             if item is None:
                 continue
-            apart = prev is not None and isinstance(item, _BLOCKS) or isinstance(prev, _BLOCKS)
+            apart = (prev is not None and isinstance(item, _BLOCKS)) or isinstance(prev, _BLOCKS)
             self.begin(item, 0, blank=apart)
             self.visit(item, 0)
             self.finish(item)

@@ -148,7 +148,10 @@ class Slots:
 SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁"
             "任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
 GIVEN = ("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超霞平刚桂华建国志红兵辉玉萍鹏飞波斌宇浩凯健俊帆帅旭宁龙林欢阳"
-         "晨瑶琳婷雪慧颖倩玲燕佳嘉思雨欣怡梓轩子涵博文然宏海春晓亮新德永成荣福生东海林峰云振家")
+         "晨瑶琳婷雪慧颖倩玲燕佳嘉思雨欣怡梓轩子涵博文然宏海春晓亮新德永成荣福生东峰云振家"
+         "立安晶彤蕾薇莉倩韵琪璐颜诗梦semi翔宸皓睿泽铭远航晖毅坤鑫楠柏松岩钧豪")
+GIVEN = "".join(ch for ch in GIVEN if "\u4e00" <= ch <= "\u9fff")
+COMPOUND_SURNAMES = ("欧阳", "上官", "司马", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "令狐")
 
 
 class UniqueNames:
@@ -156,10 +159,11 @@ class UniqueNames:
     pairs of one or two characters), so that two people never share a name by accident."""
 
     def __init__(self, salt: int):
-        g1 = list(GIVEN)
-        g2 = [a + b for a in GIVEN for b in GIVEN if a != b]
+        g1 = list(dict.fromkeys(GIVEN))
+        g2 = [a + b for a in g1 for b in g1 if a != b]
         self.given = g1 + g2
-        self.total = len(SURNAMES) * len(self.given)
+        self.surnames = list(dict.fromkeys(SURNAMES)) + list(COMPOUND_SURNAMES)
+        self.total = len(self.surnames) * len(self.given)
         self.mult = 2_654_435_761 % self.total
         while _gcd(self.mult, self.total) != 1:
             self.mult += 1
@@ -168,7 +172,9 @@ class UniqueNames:
     def __call__(self, i: int) -> str:
         j = (i * self.mult + self.salt) % self.total
         s, g = divmod(j, len(self.given))
-        return SURNAMES[s] + self.given[g]
+        name = self.surnames[s] + self.given[g]
+        lap = i // self.total  # past ~1.7 million people: namesakes told apart as HR systems do
+        return name if lap == 0 else f"{name}{chr(ord('A') + lap - 1)}"
 
 
 def _gcd(a: int, b: int) -> int:

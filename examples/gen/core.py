@@ -199,6 +199,11 @@ class Oracle:
                 span = {}
                 if f is not None:
                     span = {kv: [r[f] for r in lst] for kv, lst in index.items()}
+                if (f is not None and all(a.func == "count" and a.arg is None for a in w.aggregates)
+                        and self.kinds[w.kind].field(f).type.kind.value in ("datetime", "date")):
+                    # count(*) over a where without `this`: a window's count is a bisect away
+                    yield from self._counted(rule, rows, index, f)
+                    continue
 
                 def rows_of(_kind, _key, values, _index=index, _span=span, _r=None):
                     return _index.get(values, [])
@@ -220,6 +225,45 @@ class Oracle:
                         v = self.catalog.evaluate(rule, r, rows_of, self.as_of)
                     if v is not False:
                         yield rule.id, kind, self.key(kind, r), "fired" if v else "undetermined"
+        yield from self._groups_done()
+
+    def _counted(self, rule: Rule, rows: list, index: dict, f: str):
+        from bisect import bisect_left, bisect_right
+
+        from .oracle import _norm2
+
+        w, a = rule.window, self.as_of
+        where = w.where
+        counted = {}
+        for kv, lst in index.items():
+            keep = lst if where is None else [r for r in lst if where(r, r, a) is True]
+            counted[kv] = [r[f] for r in keep]
+        names = [x.name for x in w.aggregates]
+        for r in rows:
+            if not self.catalog.undecided_without_window(rule, r, a):
+                continue
+            kv = tuple(r[k] for k in w.key)
+            if None in kv:
+                aggs = dict.fromkeys(names)
+                aggs.update(rule.empty_key_defaults)
+            else:
+                lo = w.lo(r, a) if w.lo else None
+                hi = w.hi(r, a) if w.hi else None
+                if (w.lo and lo is None) or (w.hi and hi is None):
+                    aggs = dict.fromkeys(names)
+                else:
+                    vals = counted.get(kv, [])
+                    if vals:
+                        lo = _norm2(lo, vals[0])[0] if lo is not None else None
+                        hi = _norm2(hi, vals[0])[0] if hi is not None else None
+                    i = 0 if lo is None else (bisect_left(vals, lo) if w.lo_closed else bisect_right(vals, lo))
+                    j = len(vals) if hi is None else (bisect_right(vals, hi) if w.hi_closed else bisect_left(vals, hi))
+                    aggs = dict.fromkeys(names, max(0, j - i))
+            v = rule.condition(r, aggs.__getitem__, a)
+            if v is not False:
+                yield rule.id, rule.kind, self.key(rule.kind, r), "fired" if v else "undetermined"
+
+    def _groups_done(self):
         for kind, accs in self.global_groups.items():
             for acc in accs:
                 for key, v in acc.outcomes():

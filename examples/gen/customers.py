@@ -34,6 +34,7 @@ PRICE = {"居民": (Decimal("0.5283"), Decimal("0.6200")), "一般工商业": (D
 TARIFF = {"居民": ("R101", "R101", "R101", "R102"), "一般工商业": ("C201", "C201", "C202"),
           "大工业": ("L301", "L302"), "农业生产": ("A401",)}
 ANY = object()  # "let the generator choose"
+BIG = ("一般工商业", "大工业")  # customers that may be important, or large
 
 
 @dataclass
@@ -84,7 +85,10 @@ class CustomerFamily(Family):
     # ---- a unit ----------------------------------------------------------------------------------
     def build(self, i: int, needs: dict) -> Unit:
         unit = Unit(self.name, i)
-        self.chain(unit, needs.get("cls"), arrears=needs.get("arrears"), method=needs.get("method"),
+        cls = needs.get("cls")
+        if isinstance(cls, tuple):
+            cls = self.rng.choices(cls, [CLASS_WEIGHTS[c] for c in cls])[0]
+        self.chain(unit, cls, arrears=needs.get("arrears"), method=needs.get("method"),
                    app_class=needs.get("app_class"))
         return unit
 
@@ -108,16 +112,20 @@ class CustomerFamily(Family):
         c.rec = self.clean(unit, "customer", lambda: self.customer(c, n))
         if cls == "大工业" and c.rec["important"] and app_class == "高压单电源":
             c.app_class = "高压双电源"
-        c.meter = self.clean(unit, "meter", lambda: self.meter(c))
-        c.bills.append(self.clean(unit, "billing", lambda: self.bill(c, self.period)))
-        c.app = self.clean(unit, "connection_app", lambda: self.app(c))
-        if ticket:
+        need = self.ctx.needed
+        if "meter" in need:
+            c.meter = self.clean(unit, "meter", lambda: self.meter(c))
+        if "billing" in need:
+            c.bills.append(self.clean(unit, "billing", lambda: self.bill(c, self.period)))
+        if "connection_app" in need:
+            c.app = self.clean(unit, "connection_app", lambda: self.app(c))
+        if ticket and "ticket" in need:
             c.tickets.append(self.clean(unit, "ticket", lambda: self.ticket(c, **ticket_spec)))
             if c.tickets[0]["ticket_type"] == "投诉" and c.rec["complaints_12m"] == 0:
                 c.rec["complaints_12m"] = 1
         if arrears and c.rec["important"]:  # a 欠费停电 of an important customer is a finding (BP-069)
             c.rec["important"] = False
-        if arrears or (arrears is None and not c.rec["important"] and rng.random() < 0.12):
+        if "outage" in need and (arrears or (arrears is None and not c.rec["important"] and rng.random() < 0.12)):
             self.clean(unit, "outage", lambda: self.arrears_outage(c))
             self.arrears_outages += 1
             c.rec["arrears_count_12m"] = max(c.rec["arrears_count_12m"], 1)
@@ -172,7 +180,7 @@ class CustomerFamily(Family):
         return {
             "meter_no": f"{c.org[:5]}{self.next('meter'):010d}", "org_no": c.org, "cons_no": c.rec["cons_no"],
             "installed_at": installed, "last_verified_at": verified, "accuracy_class": acc, "seal_intact": True,
-            "collection_rate_30d": Decimal(rate) / 1000,
+            "collection_rate_30d": Decimal(rate).scaleb(-3),
             "clock_error_s": None if rng.random() < 0.4 else dec(rng.uniform(-90, 90), 1),
             "fault_reported_at": fault, "fault_fixed_at": fixed,
         }
@@ -397,8 +405,9 @@ class CustomerFamily(Family):
                 limit = 1
             if sensitive:
                 limit = 1
-            if ttype == "咨询" and rng.random() < 0.6:
+            if ttype == "咨询" and rng.random() < 0.6:  # answered on the call: nothing to dispatch
                 replied = accepted + mins(3, 25)
+                dispatched = None
             else:
                 replied = clock.after_workdays(accepted, rng.randint(0, limit))
             floor = max(t for t in (accepted, contacted, arrived) if t is not None)
@@ -554,7 +563,7 @@ class CustomerFamily(Family):
             t["replied_at"] = max(t["replied_at"], t["contacted_at"] + hrs(0.2, 1))
             return t
 
-        @inj("TS-006", "ticket", cls="大工业")
+        @inj("TS-006", "ticket", cls=BIG)
         def _(fam, unit):
             c = C(unit)
             c.rec.update(important=True, dual_source=True, self_generator=True, complaints_12m=0)
@@ -565,8 +574,8 @@ class CustomerFamily(Family):
         # --- tickets: 家电损坏赔偿 ---
         def damage(unit, c=None, n_slots=1, **spec):
             c = c or C(unit)
-            t0 = self.damage_slots.take(c.org, rng, n_slots, old=True)
-            return retick(unit, c, cat="家电损坏赔偿", accepted=t0, **spec) if t0 else None
+            t0 = self.damage_slots.take(c.org, rng, n_slots, old=True) or old()  # no quiet slot left
+            return retick(unit, c, cat="家电损坏赔偿", accepted=t0, **spec)
 
         @inj("TS-007", "ticket")
         def _(fam, unit):
@@ -584,9 +593,7 @@ class CustomerFamily(Family):
 
         def damage_cluster(unit, extra_empty: bool):
             c0 = C(unit)
-            t0 = self.damage_slots.take(c0.org, rng, 3)
-            if t0 is None:
-                return None
+            t0 = self.damage_slots.take(c0.org, rng, 3) or old()
             tickets = [retick(unit, c0, ttype="投诉", cat="家电损坏赔偿", accepted=t0)]
             for k in (1, 2):
                 c = self.chain(unit, org=c0.org, ticket=False)
@@ -616,7 +623,7 @@ class CustomerFamily(Family):
         @inj("TS-011", "ticket")
         def _(fam, unit):
             c = C(unit)
-            t0 = self.damage_slots.take(c.org, rng, 2)
+            t0 = self.damage_slots.take(c.org, rng, 2) or old()
             first = retick(unit, c, ttype="意见", cat="家电损坏赔偿", accepted=t0)
             return more(unit, c, ttype="投诉", cat="家电损坏赔偿", accepted=first["accepted_at"] + hrs(13.5, 14))
 
@@ -738,8 +745,8 @@ class CustomerFamily(Family):
         # --- tickets: 施工赔偿 ---
         def claim(unit, c=None, n_slots=1, **spec):
             c = c or C(unit)
-            t0 = self.claim_slots.take(c.org, rng, n_slots, old=True)
-            return retick(unit, c, cat="施工赔偿", accepted=t0, **spec) if t0 else None
+            t0 = self.claim_slots.take(c.org, rng, n_slots, old=True) or old()  # no quiet slot left
+            return retick(unit, c, cat="施工赔偿", accepted=t0, **spec)
 
         @inj("TS-029", "ticket")
         def _(fam, unit):
@@ -758,9 +765,7 @@ class CustomerFamily(Family):
 
         def claim_cluster(unit, extra_empty: bool):
             c0 = C(unit)
-            t0 = self.claim_slots.take(c0.org, rng, 2)
-            if t0 is None:
-                return None
+            t0 = self.claim_slots.take(c0.org, rng, 2) or old(40, 300)
             tickets = [retick(unit, c0, ttype="意见", cat="施工赔偿", accepted=t0)]
             for k in (1, 2):
                 c = self.chain(unit, org=c0.org, ticket=False)
@@ -1125,7 +1130,7 @@ class CustomerFamily(Family):
             b["kwh_avg3"] = (b["kwh"] / Decimal("0.2")).quantize(Decimal(1))
             return b
 
-        @inj("BP-041", "billing", "undetermined", cls="大工业")
+        @inj("BP-041", "billing", "undetermined", cls=BIG)
         def _(fam, unit):
             b = unpaid(B(unit))
             b["kwh_avg3"] = None
@@ -1144,7 +1149,7 @@ class CustomerFamily(Family):
                      adjust_amount=money(rng.randint(10, 150)))
             return b
 
-        @inj("BP-045", "billing", cls="大工业")
+        @inj("BP-045", "billing", cls=BIG)
         def _(fam, unit):
             b = B(unit)
             b.update(adjusted=True, adjust_approved=True, adjust_kwh=Decimal(-rng.randint(80_000, 150_000)),
@@ -1247,14 +1252,14 @@ class CustomerFamily(Family):
             m["last_verified_at"] = None
             return m
 
-        @inj("BP-050", "meter", cls="大工业")
+        @inj("BP-050", "meter", cls=BIG, app_class="高压单电源")
         def _(fam, unit):
             m = M(unit)
             m["last_verified_at"] = clock.office_time(clock.random_workday(400, 600))
             m["installed_at"] = m["last_verified_at"] - timedelta(days=700)
             return m
 
-        @inj("BP-051", "meter", cls="大工业")
+        @inj("BP-051", "meter", cls=BIG, app_class="高压单电源")
         def _(fam, unit):
             m = M(unit)
             m["last_verified_at"] = None
@@ -1290,7 +1295,7 @@ class CustomerFamily(Family):
         def K(unit) -> dict:
             return C(unit).rec
 
-        @inj("BP-042", "customer", cls="大工业")
+        @inj("BP-042", "customer", cls=BIG)
         def _(fam, unit):
             k = K(unit)
             k["arrears_count_12m"] = rng.randint(3, 6)
@@ -1301,27 +1306,29 @@ class CustomerFamily(Family):
         def _(fam, unit):
             k = K(unit)
             k["annual_kwh"] = Decimal(rng.randint(30000, 60000))
+            k["annual_amount"] = money(k["annual_kwh"] * Decimal("0.5583"))
             return k
 
-        @inj("BP-070", "customer", cls="大工业")
+        @inj("BP-070", "customer", cls=BIG)
         def _(fam, unit):
             k = K(unit)
             k.update(important=True, dual_source=False, self_generator=True, complaints_12m=0)
             return k
 
-        @inj("BP-071", "customer", cls="大工业")
+        @inj("BP-071", "customer", cls=BIG)
         def _(fam, unit):
             k = K(unit)
             k.update(important=True, dual_source=True, self_generator=False, complaints_12m=0)
             return k
 
-        @inj("BP-072", "customer", cls="大工业")
+        @inj("BP-072", "customer", cls=BIG)
         def _(fam, unit):
             k = K(unit)
+            k.update(important=True, dual_source=True, self_generator=True, complaints_12m=0)
             k["supply_contract_expires"] = rng.choice((None, a.date() + timedelta(days=rng.randint(-60, 29))))
             return k
 
-        @inj("BP-073", "customer", cls="大工业")
+        @inj("BP-073", "customer", cls=BIG)
         def _(fam, unit):
             k = K(unit)
             k.update(important=True, dual_source=True, self_generator=True, complaints_12m=rng.randint(2, 4))
@@ -1377,7 +1384,7 @@ class CustomerFamily(Family):
             p["surveyed_at"] = None
             return p
 
-        @inj("BP-006", "connection_app", cls="大工业")
+        @inj("BP-006", "connection_app", cls=BIG, app_class="高压单电源")
         def _(fam, unit):
             p = P(unit)
             p["surveyed_at"] = p["accepted_at"] + timedelta(minutes=rng.randint(5, 29))
@@ -1399,7 +1406,7 @@ class CustomerFamily(Family):
             p["surveyed_at"] = min(p["surveyed_at"], p["scheme_replied_at"])
             return p
 
-        @inj("BP-009", "connection_app", cls="大工业")
+        @inj("BP-009", "connection_app", cls=BIG, app_class="高压单电源")
         def _(fam, unit):
             p = P(unit, "open", app_class="高压单电源", accepted=back_workdays(rng.randint(12, 14)))
             for f in ("scheme_replied_at", "design_submitted_at", "design_reviewed_at", "mid_inspected_at",
@@ -1427,13 +1434,13 @@ class CustomerFamily(Family):
                 p["scheme_replied_at"] = p["accepted_at"] + timedelta(hours=3)
             return p
 
-        @inj("BP-012", "connection_app", cls="大工业")
+        @inj("BP-012", "connection_app", cls=BIG, app_class="高压单电源")
         def _(fam, unit):
             p = P(unit)
             p["design_reviewed_at"] = None
             return p
 
-        @inj("BP-013", "connection_app", cls="大工业")
+        @inj("BP-013", "connection_app", cls=BIG, app_class="高压单电源")
         def _(fam, unit):
             p = P(unit)
             p["mid_inspected_at"] = None
@@ -1445,7 +1452,7 @@ class CustomerFamily(Family):
             p["energized_at"] = p["completion_checked_at"] - timedelta(hours=rng.randint(2, 30))
             return p
 
-        @inj("BP-015", "connection_app", cls="大工业")
+        @inj("BP-015", "connection_app", cls=BIG, app_class="高压单电源")
         def _(fam, unit):
             p = P(unit)
             p["design_reviewed_at"] = clock.after_workdays(p["design_submitted_at"], rng.randint(11, 14))
@@ -1507,7 +1514,7 @@ class CustomerFamily(Family):
             p["energized_at"], p["status"], p["customer_wait_workdays"] = None, "在途", None
             return p
 
-        @inj("TS-036", "connection_app", cls="大工业")
+        @inj("TS-036", "connection_app", cls=BIG, app_class="高压单电源")
         def _(fam, unit):
             p = P(unit, app_class="高压单电源")
             p["scheme_replied_at"] = clock.after_workdays(p["accepted_at"], rng.randint(16, 19))
@@ -1515,7 +1522,7 @@ class CustomerFamily(Family):
                 p["design_submitted_at"] = clock.after_workdays(p["scheme_replied_at"], 2)
             return p
 
-        @inj("TS-037", "connection_app", cls="大工业")
+        @inj("TS-037", "connection_app", cls=BIG, app_class="高压单电源")
         def _(fam, unit):
             p = P(unit)
             p["energized_at"] = clock.after_workdays(p["completion_checked_at"], rng.randint(6, 9))

@@ -67,7 +67,7 @@ class SystemFamily(Family):
         rng, a = self.rng, self.as_of
         inj = self.inject
         S = lambda u: u.one("system")  # noqa: E731
-        ago = lambda lo, hi: a - timedelta(days=rng.randint(lo, hi))  # noqa: E731
+        ago = lambda lo, hi: a - timedelta(days=rng.randint(lo, hi), minutes=rng.randint(0, 600))  # noqa: E731
         inj("NS-28", "system", level=3)(lambda f, u: _set(S(u), last_assessed_at=rng.choice((None, ago(366, 800)))))
         inj("NS-29", "system", level=2, zone="内网营销信息系统")(lambda f, u: _set(S(u), last_assessed_at=rng.choice((None, ago(731, 1200)))))
         inj("NS-30", "system", zone="内网营销重要系统")(lambda f, u: _set(S(u), mlps_level=2))
