@@ -151,15 +151,17 @@ def generate(seed: int, out: Path, per_kind: int, rate: float = 0.1, formats=("c
     manifest_injections: list[dict] = []
     gt_path = out / "ground_truth.jsonl"
 
+    at_end = ({r.id for rs in oracle.deferred.values() for r in rs}
+              | {a.rule.id for accs in oracle.global_groups.values() for a in accs})
+
     def check(lines, targets):
         have = {(r, k, key): o for r, k, key, o in lines}
         for inj, key in targets:
             rule = oracle.rules_by_id[inj.rule]
-            if rules is not None and inj.rule not in rules or rule.kind not in wanted:
+            if (rules is not None and inj.rule not in rules) or rule.kind not in wanted:
                 continue
             want = "fired" if inj.mode == "fired" else "undetermined"
-            if inj.rule in {r.id for rs in oracle.deferred.values() for r in rs} or \
-                    inj.rule in {a.rule.id for accs in oracle.global_groups.values() for a in accs}:
+            if inj.rule in at_end:
                 pending.append((inj, key, want))
             elif have.get((inj.rule, inj.kind, key)) != want:
                 fail(inj, key, want, have.get((inj.rule, inj.kind, key)))

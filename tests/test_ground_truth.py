@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import subprocess
 import sys
 from collections import defaultdict
 from datetime import datetime
@@ -122,13 +124,25 @@ def test_some_items_are_planted_undetermined(small):
 
 
 def test_generation_is_deterministic(small, tmp_path):
+    """Same arguments, another process with another string-hash seed: the same bytes."""
     out, _ = small
     again = tmp_path / "again"
-    generate(SEED, again, per_kind=300, rate=0.1, formats=("csv", "jsonl", "parquet"), as_of=AS_OF)
+    subprocess.run([sys.executable, str(ROOT / "examples" / "generate.py"), "--seed", str(SEED), "--out", str(again),
+                    "--per-kind", "300", "--formats", "csv,jsonl,parquet", "--as-of", AS_OF],
+                   check=True, cwd=ROOT, env={**os.environ, "PYTHONHASHSEED": "12345"}, capture_output=True)
     names = sorted(p.name for p in out.iterdir())
     assert names == sorted(p.name for p in again.iterdir())
     for name in names:
         assert (out / name).read_bytes() == (again / name).read_bytes(), name
+
+
+def test_bundled_sample_is_what_the_generator_makes(small):
+    """examples/generated/ holds the default run at 300 per kind (csv); regenerate it with
+    `.venv/bin/python examples/generate.py --out examples/generated --per-kind 300`."""
+    out, _ = small
+    bundled = ROOT / "examples" / "generated"
+    for path in sorted(bundled.glob("*.csv")) + [bundled / "ground_truth.jsonl"]:
+        assert path.read_bytes() == (out / path.name).read_bytes(), path.name
 
 
 def test_another_seed_gives_other_records(small, tmp_path):

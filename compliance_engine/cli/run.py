@@ -11,7 +11,10 @@ import click
 
 from ..api import load_rulebooks
 from ..errors import RulebookError
+from ..notices import GROUPINGS, notices_for_run
+from ..org import OrgError, load_directory
 from ..records import RecordFileError
+from ..render import FORMATS, write_notices
 from ..runner import evaluate, read_cases
 from .output import ExitCode, kind_of, show_diagnostics
 
@@ -29,8 +32,23 @@ from .output import ExitCode, kind_of, show_diagnostics
 @click.option("--all", "include_passed", is_flag=True, help="Also write passed findings.")
 @click.option("--calendar", "calendar_file", type=click.Path(exists=True, dir_okay=False), help="Working-day calendar override (YAML).")
 @click.option("--fail-on-fired", is_flag=True, help="Exit 1 when any rule fired.")
-def run_command(rulebook_paths, case_paths, kind, as_of, out_dir, fmt, include_passed, calendar_file, fail_on_fired) -> None:
+@click.option("--org", "org_file", type=click.Path(exists=True, dir_okay=False), help="Org directory (org.yaml), for --notices.")
+@click.option("--notices", "notices_dir", type=click.Path(file_okay=False), help="Write warning notices here (needs --org).")
+@click.option("--notice-format", "notice_formats", default="md,html,docx,json", show_default=True,
+              help="Comma-separated notice formats: md, html, docx, json.")
+@click.option("--notice-group", "notice_group", type=click.Choice(GROUPINGS), default="unit-department", show_default=True,
+              help="One notice per unit + department, per owner, or per unit.")
+@click.option("--unmask", is_flag=True, help="Show personal data in notices unmasked (authorised use only).")
+def run_command(rulebook_paths, case_paths, kind, as_of, out_dir, fmt, include_passed, calendar_file, fail_on_fired,
+                org_file, notices_dir, notice_formats, notice_group, unmask) -> None:
     """Run rulebooks over case records. The summary line reconciles read = evaluated + rejected."""
+    formats = _notice_formats(notice_formats) if notices_dir else ()
+    if notices_dir and not org_file:
+        raise click.UsageError("--notices 需要 --org（组织目录）")
+    try:
+        directory = load_directory(org_file) if org_file else None
+    except OrgError as err:
+        raise click.UsageError(str(err)) from None
     try:
         rulebooks = load_rulebooks(rulebook_paths, calendar=calendar_file)
     except RulebookError as err:
@@ -43,12 +61,27 @@ def run_command(rulebook_paths, case_paths, kind, as_of, out_dir, fmt, include_p
         raise click.UsageError(str(err)) from None
     as_of = as_of or datetime.now().replace(microsecond=0)
     findings = evaluate(rulebooks, run, as_of, include_passed)
+    if notices_dir:
+        findings = list(findings)  # notices need them again; otherwise stream
     fired = _write(findings, run, out_dir, fmt)
     click.echo(run.summary.line(), err=True)
     _print_breakdown(run.summary)
+    if notices_dir:
+        notices = notices_for_run(rulebooks, findings, directory, as_of, run.records, notice_group,
+                                  run.summary.to_dict(), unmask)
+        write_notices(notices, notices_dir, formats)
+        click.echo(f"通知单 {len(notices.notices)} 份、路由缺口 {len(notices.routing_gaps)} 项 → {notices_dir}", err=True)
     if out_dir:
         Path(out_dir, "summary.json").write_text(json.dumps(run.summary.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
     sys.exit(ExitCode.FINDINGS if (fail_on_fired and fired) else ExitCode.OK)
+
+
+def _notice_formats(text: str) -> tuple[str, ...]:
+    formats = tuple(dict.fromkeys(f.strip() for f in text.split(",") if f.strip()))
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise click.UsageError(f"--notice-format: 未知格式 {', '.join(unknown) or '(空)'}（可选：{', '.join(FORMATS)}）")
+    return formats
 
 
 def _write(findings, run, out_dir: str | None, fmt: str) -> int:

@@ -153,6 +153,7 @@ class _Printer:
             self.pending.setdefault((id(c.anchor), c.place), []).append(c)
         self.commented = {id(c.anchor) for c in module.comments}
         self._inner: dict[int, bool] = {}
+        self._breaks: dict[int, bool] = {}
         self._flat: dict[int, str] = {}
 
     # ---- comments ----------------------------------------------------------------------------
@@ -163,13 +164,49 @@ class _Printer:
         return (id(node), place) in self.pending
 
     def inner(self, node) -> bool:
-        """Whether a comment is attached to an anchor inside `node` (so it cannot be flat)."""
+        """Whether a comment is attached to an anchor inside `node`."""
         if not self.commented:
             return False
         key = id(node)
         if key not in self._inner:
             self._inner[key] = any(id(a) in self.commented or self.inner(a) for a in anchors(node))
         return self._inner[key]
+
+    def must_break(self, e) -> bool:
+        """Whether `e` cannot go on one line: a comment inside it is followed by more of `e`
+        (then that comment ends a line, and the text read back again breaks there too), or
+        one stands above a part that is not the first. Comments at the very end of `e` do not
+        count: on one line they end the line anyway."""
+        if not self.commented:
+            return False
+        key = id(e)
+        if key not in self._breaks:
+            self._breaks[key] = self._must_break(e)
+        return self._breaks[key]
+
+    def _must_break(self, e) -> bool:
+        if isinstance(e, ast.Match):  # its `}` follows the last arm: any comment inside breaks it
+            return self.inner(e) or self.has(e, "end")
+        parts = _parts(e)
+        for i, part in enumerate(parts):
+            if (i and self.has(part, "before")) or (i < len(parts) - 1 and self.holds(part)):
+                return True
+        return bool(parts) and self.must_break(parts[-1])
+
+    def holds(self, node) -> bool:
+        return id(node) in self.commented or self.inner(node)
+
+    def flat_out(self, e) -> None:
+        """`e` on one line; the comments inside it go to the end of the line, in order."""
+        self.w.write(self.flat(e))
+        if self.commented:
+            self._flush_inside(e)
+
+    def _flush_inside(self, node) -> None:
+        for a in anchors(node):
+            self.inline_begin(a)
+            self._flush_inside(a)
+            self.finish(a)
 
     def blank_above(self, line: int | None) -> bool:
         return line is not None and line - 1 in self.blank_lines
@@ -221,15 +258,15 @@ class _Printer:
     def braced(self, owner, items: Sequence, flat: Callable, write: Callable, *, layout: str,
                reserve: int = 0) -> None:
         """`{ a, b }` on one line when it fits (always, for layout "line"), else by `layout`:
-        "fill" continues under the first item (when every item fits there), "block" puts the
-        items, filled, on lines of their own with `}` below. Holding comments, the items go one
-        per line (packed for "block")."""
+        "fill" continues under the first item (when every item fits there and no comment ends
+        the line), "block" puts the items, filled, on lines of their own with `}` below. Holding
+        comments, the items go one per line (packed for "block")."""
         comments = self.inner(owner) or self.has(owner, "end")
         one_line = "{ " + ", ".join(map(flat, items)) + " }" if items else "{ }"
         room = self.w.col + 2 + max((width(flat(i)) for i in items), default=0) + 2 <= WIDTH
         if not comments and (layout == "line" or self.fits(one_line, reserve)):
             self.w.write(one_line)
-        elif layout == "fill" and not comments and room:
+        elif layout == "fill" and not comments and room and not self.w.suffixes:
             self.w.write("{ ")
             self.fill(items, flat, write, reserve=reserve + 2)
             self.w.write(" }")
@@ -242,7 +279,7 @@ class _Printer:
         self.w.opened = True
         broke = True
         for item in items:
-            alone = broke or not pack or self.has(item, "before") or self.inner(item)
+            alone = broke or not pack or self.has(item, "before")
             if alone or not self.fits(f" {flat(item)},"):
                 self.begin(item, indent, keep_blanks=False)
             else:
@@ -266,7 +303,7 @@ class _Printer:
             room = reserve if i == len(items) - 1 else 1
             if i:
                 self.w.write(",")
-                alone = broke or self.has(item, "before") or self.inner(item)
+                alone = broke or self.has(item, "before")
                 if alone or not self.fits(" " + flat(item), room):
                     self.comment_lines(self.take(item, "before"), align, keep_blanks=False)
                     self.w.start(align)
@@ -359,10 +396,10 @@ class _Printer:
         """Values are never broken (a record is data); a value holding a comment is the exception."""
         def write(v: ast.FieldValue, room: int) -> None:
             self.w.write(f"{v.name}: ")
-            if self.inner(v):
+            if self.must_break(v.value):
                 self.expr(v.value, room)
             else:
-                self.w.write(self.flat(v.value))
+                self.flat_out(v.value)
 
         self.braced(owner, values, lambda v: f"{v.name}: {self.flat(v.value)}", write, layout=layout)
 
@@ -399,8 +436,9 @@ class _Printer:
         self.w.write(head)
         if not (win.over or win.by):
             flat = " ".join(text for _, text, _ in clauses)
-            if not self.inner(win) and self.fits(" " + flat):
+            if not self.must_break(win) and self.fits(" " + flat):
                 self.w.write(" " + flat)
+                self._flush_inside(win)
                 return
             anchor, _, write = clauses.pop(0)
             self.w.write(" ")
@@ -469,8 +507,8 @@ class _Printer:
         else broken by the rule for its kind (`break_<Class>`)."""
         text = self.flat(e)
         breaker = getattr(self, f"break_{type(e).__name__}", None)
-        if breaker is None or (not self.inner(e) and self.fits(text, reserve)):
-            self.w.write(text)
+        if breaker is None or (not self.must_break(e) and self.fits(text, reserve)):
+            self.flat_out(e)
         else:
             breaker(e, reserve)
 
@@ -543,7 +581,7 @@ class _Printer:
         for i, (op, o, parent, side) in enumerate(steps):
             room = reserve if i == len(steps) - 1 else 0
             if i:
-                alone = broke or self.has(o, "before") or self.inner(o)
+                alone = broke or self.has(o, "before")
                 if alone or not self.fits(f" {op} {self.flat_sub(parent, o, side)}", room):
                     self.comment_lines(self.take(o, "before"), align, keep_blanks=False)
                     self.w.start(align)
@@ -612,6 +650,19 @@ def _sequence(e: ast.Binary) -> list[tuple[str, object, ast.Binary, str]]:
     else:
         head = [("", left, e, "left")]
     return [*head, (e.op, e.right, e, "right")]
+
+
+def _parts(e) -> list:
+    """The sub-expressions of `e` in the order they are printed."""
+    if isinstance(e, ast.Binary):
+        return [o for _, o, _, _ in _sequence(e)]
+    if isinstance(e, ast.MatchArm):
+        return [*e.patterns, e.value]
+    if isinstance(e, ast.Window):
+        return [p for p in (e.where, e.within) if p is not None] + list(e.aggregates)
+    if isinstance(e, ast.Let):
+        return [e.value]
+    return list(ast.children(e))
 
 
 def _first_line(node) -> int | None:

@@ -104,6 +104,13 @@ class Clock:
         d = self.cal.add_workdays(t.date(), n)
         return self.office_time(d, lo, hi)
 
+    def workdays_back(self, n: int) -> date:
+        """The latest working day d with workdays_between(d, as_of) == n (n >= 1)."""
+        d = self.as_of.date() - timedelta(days=1)
+        while not (self.cal.is_workday(d) and self.cal.workdays_between(d, self.as_of) == n):
+            d -= timedelta(days=1)
+        return d
+
     def any_time(self, d: date, weights=None) -> datetime:
         """A time of day with a daytime-heavy profile (95598 is open around the clock)."""
         hour = self.rng.choices(range(24), weights or HOUR_WEIGHTS)[0]

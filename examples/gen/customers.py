@@ -880,7 +880,7 @@ class CustomerFamily(Family):
 
         @inj("TS-057", "ticket")
         def _(fam, unit):
-            d = cal.add_workdays(a.date(), -rng.choice((4, 5)))
+            d = clock.workdays_back(rng.choice((4, 5)))
             t = retick(unit, ttype="投诉", cat=rng.choice(("服务行为", "电费")), sensitive=False,
                        accepted=clock.office_time(d))
             t["contacted_at"] = t["accepted_at"] + hrs(1, 6)
@@ -1348,7 +1348,7 @@ class CustomerFamily(Family):
             return c.app
 
         def back_workdays(n):
-            return clock.office_time(cal.add_workdays(a.date(), -n))
+            return clock.office_time(clock.workdays_back(n))
 
         @inj("BP-001", "connection_app")
         def _(fam, unit):
@@ -1477,7 +1477,7 @@ class CustomerFamily(Family):
         def _(fam, unit):
             p = P(unit, accepted=back_workdays(rng.randint(9, 15)))
             p["status"] = "在途"
-            p["energized_at"] = clock.office_time(cal.add_workdays(a.date(), -rng.randint(4, 6)))
+            p["energized_at"] = clock.office_time(clock.workdays_back(rng.randint(4, 6)))
             return p
 
         @inj("BP-021", "connection_app")

@@ -64,7 +64,7 @@ class Sinks:
         self.files: dict[str, list[_FileSink]] = {}
         for name in sorted(wanted):
             self.files[name] = [_FileSink(out / f"{name}.{fmt}", kinds[name]) for fmt in formats]
-        self.counts: dict[str, int] = {name: 0 for name in wanted}
+        self.counts: dict[str, int] = {name: 0 for name in sorted(wanted)}
 
     def put(self, kind: str, record: dict) -> None:
         files = self.files.get(kind)
