@@ -18,7 +18,7 @@ class Field:
     optional: bool = False
     key: bool = False
     label: str = ""
-    span: Span | None = None
+    span: Span | None = dc_field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +28,7 @@ class RecordKind:
     name: str
     fields: tuple[Field, ...]
     label: str = ""
-    span: Span | None = None
+    span: Span | None = dc_field(default=None, compare=False)
     _keys: tuple[str, ...] = dc_field(default=(), compare=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -16,7 +16,8 @@ ground truth then covers only their rules, and rules that read other kinds need 
 Writes `<out>/<kind>.<format>` for the 12 record kinds of rulebooks/common.rules (records.md),
 `<out>/ground_truth.jsonl` — one line per (rule, record or group) that must be `fired` or
 `undetermined` at the as-of time: {"rule", "record_kind", "record_key", "outcome"} — and
-`<out>/manifest.json` (counts, what was planted where).
+`<out>/injections.jsonl` (what was planted where: rule, mode, record_kind, record_key) and
+`<out>/manifest.json` (arguments, counts).
 
 What is generated and why (docs/generator.md has the details):
 - Records are made in *units* that keep every record-keyed window of the catalog local: a
@@ -148,7 +149,6 @@ def generate(seed: int, out: Path, per_kind: int, rate: float = 0.1, formats=("c
     report = Report()
     sinks = Sinks(out, list(formats), schema, wanted)
     pending: list[tuple] = []  # targets decided only at the end (org-wide windows and groups)
-    manifest_injections: list[dict] = []
     gt_path = out / "ground_truth.jsonl"
 
     at_end = ({r.id for rs in oracle.deferred.values() for r in rs}
@@ -172,7 +172,8 @@ def generate(seed: int, out: Path, per_kind: int, rate: float = 0.1, formats=("c
             raise InjectionError(msg)
         report.failed.append(msg)
 
-    with gt_path.open("w", encoding="utf-8", newline="\n") as gt:
+    with gt_path.open("w", encoding="utf-8", newline="\n") as gt, \
+            (out / "injections.jsonl").open("w", encoding="utf-8", newline="\n") as planted:
         def emit(lines):
             for rule, kind, key, outcome in lines:
                 gt.write(json.dumps({"rule": rule, "record_kind": kind, "record_key": key, "outcome": outcome},
@@ -212,8 +213,9 @@ def generate(seed: int, out: Path, per_kind: int, rate: float = 0.1, formats=("c
                         unit.injected.append((inj.rule, inj.mode))
                         name = f"{inj.rule}/{inj.mode}"
                         report.injected[name] = report.injected.get(name, 0) + 1
-                        manifest_injections.append({"rule": inj.rule, "mode": inj.mode, "record_kind": inj.kind,
-                                                    "record_key": key, "family": fam.name, "unit": i})
+                        planted.write(json.dumps({"rule": inj.rule, "mode": inj.mode, "record_kind": inj.kind,
+                                                  "record_key": key, "family": fam.name, "unit": i},
+                                                 ensure_ascii=False) + "\n")
                     fam.injecting = False
                 lines = oracle.evaluate_unit(unit) if unit.injected else []
                 lines += oracle.observe(unit)
@@ -235,7 +237,7 @@ def generate(seed: int, out: Path, per_kind: int, rate: float = 0.1, formats=("c
     manifest = {"seed": seed, "per_kind": per_kind, "violation_rate": rate, "as_of": as_of, "formats": list(formats),
                 "counts": report.counts, "ground_truth_lines": report.ground_truth,
                 "injected": dict(sorted(report.injected.items())), "skipped": report.skipped,
-                "baseline_retries": report.retries, "injections": manifest_injections}
+                "baseline_retries": report.retries}
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return report
 

@@ -109,8 +109,8 @@ def test_every_catalog_item_is_planted_and_fires(small):
     out, report = small
     ids = _catalog_ids()
     assert len(ids) == 188
-    planted = {d["rule"] for d in json.loads((out / "manifest.json").read_text(encoding="utf-8"))["injections"]
-               if d["mode"] == "fired"}
+    with (out / "injections.jsonl").open(encoding="utf-8") as f:
+        planted = {d["rule"] for d in map(json.loads, f) if d["mode"] == "fired"}
     fired = {rule for rule, rows in _ground_truth(out).items() if any(o == "fired" for _, _, o in rows)}
     assert sorted(ids - planted) == [], "catalog items never planted"
     assert sorted(ids - fired) == [], "catalog items with no fired case in the ground truth"
@@ -141,7 +141,7 @@ def test_bundled_sample_is_what_the_generator_makes(small):
     `.venv/bin/python examples/generate.py --out examples/generated --per-kind 300`."""
     out, _ = small
     bundled = ROOT / "examples" / "generated"
-    for path in sorted(bundled.glob("*.csv")) + [bundled / "ground_truth.jsonl"]:
+    for path in sorted(bundled.glob("*.csv")) + [bundled / "ground_truth.jsonl", bundled / "injections.jsonl"]:
         assert path.read_bytes() == (out / path.name).read_bytes(), path.name
 
 

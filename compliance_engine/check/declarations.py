@@ -51,7 +51,9 @@ class DeclarationCollector:
                     self._link(decl, rulebook)
                 elif isinstance(decl, ast.FactDecl):
                     self._fact_decl(decl)
-                elif isinstance(decl, ast.DefaultsDecl):
+        for module in modules:  # after every record kind, wherever it is declared
+            for decl in module.decls:
+                if isinstance(decl, ast.DefaultsDecl):
                     self._defaults(decl)
         for key in list(self._fact_decls):
             self._check_fact(key)

@@ -10,6 +10,7 @@ from .check import check_command
 from .diff import diff_command
 from .doc import doc_command
 from .explain import explain_command
+from .fmt import fmt_command
 from .graph import graph_command
 from .lint import lint_command
 from .output import ExitCode
@@ -31,6 +32,7 @@ cli.add_command(lint_command)
 cli.add_command(diff_command)
 cli.add_command(graph_command)
 cli.add_command(explain_command)
+cli.add_command(fmt_command)
 
 
 def main() -> None:

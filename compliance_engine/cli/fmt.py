@@ -21,8 +21,10 @@ from .output import ExitCode, show_diagnostics
 
 @click.command("fmt")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
-@click.option("--check", "check_only", is_flag=True, help="Change nothing; list the files that would change, exit 1 if any.")
-@click.option("--diff", "show_diff", is_flag=True, help="Change nothing; print the changes as a unified diff, exit 1 if any.")
+@click.option("--check", "check_only", is_flag=True,
+              help="Change nothing; list the files that would change, exit 1 if any.")
+@click.option("--diff", "show_diff", is_flag=True,
+              help="Change nothing; print the changes as a unified diff, exit 1 if any.")
 def fmt_command(paths: tuple[str, ...], check_only: bool, show_diff: bool) -> None:
     """Format rulebook files (directories are searched for *.rules). See docs/fmt.md."""
     files = expand(list(paths))
@@ -47,7 +49,7 @@ def fmt_command(paths: tuple[str, ...], check_only: bool, show_diff: bool) -> No
 def _present(r: Formatted, write: bool, check_only: bool, show_diff: bool) -> None:
     if r.text is None:
         show_diagnostics(list(r.diagnostics), {r.path: Source(r.original, r.path)}, "text")
-        click.echo(f"未格式化 (not formatted, syntax errors): {r.path}", err=True)
+        click.echo(f"未格式化 (not formatted): {r.path}", err=True)
     elif not r.changed:
         return
     elif write:

@@ -152,6 +152,7 @@ class _Printer:
         for c in module.comments:
             self.pending.setdefault((id(c.anchor), c.place), []).append(c)
         self.commented = {id(c.anchor) for c in module.comments}
+        self.attached = set(self.pending)  # (anchor id, place) pairs, before any is printed
         self._inner: dict[int, bool] = {}
         self._breaks: dict[int, bool] = {}
         self._flat: dict[int, str] = {}
@@ -186,10 +187,11 @@ class _Printer:
 
     def _must_break(self, e) -> bool:
         if isinstance(e, ast.Match):  # its `}` follows the last arm: any comment inside breaks it
-            return self.inner(e) or self.has(e, "end")
+            return self.inner(e) or (id(e), "end") in self.attached
         parts = _parts(e)
         for i, part in enumerate(parts):
-            if (i and self.has(part, "before")) or (i < len(parts) - 1 and self.holds(part)):
+            above = (id(part), "before") in self.attached
+            if (i and above) or (i < len(parts) - 1 and self.holds(part)):
                 return True
         return bool(parts) and self.must_break(parts[-1])
 

@@ -24,7 +24,9 @@ from ...model import Rule, Window
 from ...plan import KindPlan, Plan, RulePlan
 from ...types import Kind, Type
 
-ROW_ID = "__row"  # position of the record in its input: how outcomes map back to records
+AS_OF = "as_of"  # the named parameter every query takes
+ROW_ID = "__row"
+CALENDAR = "calendar_days"  # (day DATE, is_workday BOOLEAN, workday_index BIGINT): see duckdb_runner  # position of the record in its input: how outcomes map back to records
 DECIMAL_SCALE = 10  # digits kept after the point by division (DECIMAL(38, 10))
 _COMPARE = {"eq": exp.EQ, "ne": exp.NEQ, "lt": exp.LT, "le": exp.LTE, "gt": exp.GT, "ge": exp.GTE}
 _CALLS = {"abs": "ABS", "len": "LEN", "year": "YEAR", "month_of_year": "MONTH", "day": "DAY", "hour": "HOUR",
@@ -65,10 +67,15 @@ class _Scope:
 class ExprCompiler:
     """Translates typed IR nodes to sqlglot expressions; dispatch by `_<NodeClass>`."""
 
-    def __init__(self, plan: Plan, as_of: datetime):
+    def __init__(self, plan: Plan):
         self.plan = plan
-        self.as_of = as_of
         self.facts = plan.program.facts
+
+    def fact(self, name: str, rule: Rule):
+        return next((f for f in rule.facts if f.name == name), None) or self.facts[name]
+
+    def fact_type(self, name: str, rule: Rule) -> Type:
+        return self.fact(name, rule).type
 
     def gen(self, node: ir.Node, scope: _Scope) -> exp.Expression:
         method = getattr(self, f"_{type(node).__name__}", None)
@@ -90,14 +97,13 @@ class ExprCompiler:
         if n.origin == "let":
             return exp.paren(self.gen(dict(scope.rule.lets)[n.name], scope))
         if n.origin == "fact":
-            fact = next((f for f in scope.rule.facts if f.name == n.name), None) or self.facts[n.name]
-            return exp.paren(self.gen(fact.value, scope))
+            return exp.paren(self.gen(self.fact(n.name, scope.rule).value, scope))
         if n.name in scope.aggregates:
             return scope.aggregates[n.name]
         raise Unsupported(f"aggregate {n.name}")
 
     def _AsOf(self, n: ir.AsOf, scope: _Scope) -> exp.Expression:
-        return literal(self.as_of, n.type)
+        return exp.cast(exp.Placeholder(this=AS_OF), "TIMESTAMP")  # bound at run time
 
     def _Aggregate(self, n: ir.Aggregate, scope: _Scope) -> exp.Expression:
         if id(n) not in scope.nodes:
@@ -123,9 +129,6 @@ class ExprCompiler:
 
     def _promoted(self, node: ir.Node, other: ir.Node, scope: _Scope) -> exp.Expression:
         code = self.gen(node, scope)
-        if node.type.kind is Kind.MONTH or other.type.kind is Kind.MONTH:
-            if node.type.kind is not other.type.kind and other.type.kind not in (Kind.EMPTY,):
-                raise Unsupported("month arithmetic")
         if node.type.kind is Kind.DATE and other.type.kind is Kind.DATETIME:
             return exp.cast(code, "TIMESTAMP")
         return code
@@ -177,6 +180,10 @@ class ExprCompiler:
             return exp.func("LIST_CONTAINS", *args)
         if n.func == "contains":
             return exp.func("CONTAINS", *args)
+        if n.func == "workdays_between":  # a subtraction of workday indexes
+            return exp.Sub(this=_calendar_lookup(args[1], "workday_index"), expression=_calendar_lookup(args[0], "workday_index"))
+        if n.func == "is_workday":
+            return _calendar_lookup(args[0], "is_workday")
         if n.func in _CALLS:
             return exp.func(_CALLS[n.func], *args)
         raise Unsupported(f"function {n.func}")
@@ -192,6 +199,14 @@ class ExprCompiler:
         if n.default is not None:
             case = case.else_(self.gen(n.default, scope))
         return case
+
+
+def _calendar_lookup(day: exp.Expression, column: str) -> exp.Expression:
+    """The calendar table's `column` for the (date of the) value `day`."""
+    c = "cal"
+    select = exp.select(exp.column(column, table=c)).from_(exp.alias_(exp.to_table(CALENDAR), c, table=True)).where(
+        exp.EQ(this=exp.column("day", table=c), expression=exp.cast(day, "DATE")))
+    return exp.Subquery(this=select)
 
 
 def literal(value, t: Type) -> exp.Expression:
@@ -283,7 +298,7 @@ def _subquery(comp: ExprCompiler, window: Window, agg: ir.Aggregate, inner: _Sco
         value = exp.Count(this=exp.Star())
     elif agg.func == "count":  # unknown is not counted
         pred = exp.Is(this=exp.paren(comp.gen(agg.arg, inner)), expression=exp.true())
-        value = exp.func("COUNT_IF", pred)
+        value = exp.Coalesce(this=exp.func("COUNT_IF", pred), expressions=[exp.Literal.number(0)])
     else:
         arg = comp.gen(agg.arg, inner)
         if agg.func == "avg":
@@ -329,20 +344,12 @@ def missing_list(comp: ExprCompiler, rp: RulePlan, scope: _Scope) -> exp.Express
         elif name in scope.aggregates:
             value = scope.aggregates[name]
         else:
-            value = comp.gen(ir.LetRef(name, "fact", comp._fact_type(name, rp.rule)), scope)
+            value = comp.gen(ir.LetRef(name, "fact", comp.fact_type(name, rp.rule)), scope)
         items.append(exp.If(this=exp.Is(this=exp.paren(value), expression=exp.Null()),
                             true=exp.Literal.string(name)))
     array = exp.Array(expressions=items)
     return exp.func("LIST_FILTER", array, exp.Lambda(this=exp.Not(this=exp.Is(this=exp.column("x"), expression=exp.Null())),
                                                     expressions=[exp.to_identifier("x")]))
-
-
-def _fact_type(self, name: str, rule: Rule) -> Type:
-    fact = next((f for f in rule.facts if f.name == name), None) or self.facts[name]
-    return fact.type
-
-
-ExprCompiler._fact_type = _fact_type
 
 
 @dataclass
@@ -356,13 +363,16 @@ class KindQuery:
         return self.select.sql(dialect=dialect, pretty=pretty)
 
 
-def compile_kind(plan: Plan, kp: KindPlan, as_of: datetime) -> KindQuery:
-    comp = ExprCompiler(plan, as_of)
+def compile_kind(plan: Plan, kp: KindPlan, only: set[str] | None = None) -> KindQuery:
+    """The SELECT of one record kind (`only`: just these rule ids)."""
+    comp = ExprCompiler(plan)
     t = "t"
     columns: list[exp.Expression] = [exp.column(ROW_ID, table=t, quoted=True)]
     columns += [exp.column(k, table=t, quoted=True) for k in _kind(plan, kp.kind).key_fields]
     rules, unsupported = [], {}
     for rp in kp.record_rules:
+        if only is not None and rp.rule.id not in only:
+            continue
         try:
             scope = rule_scope(comp, rp.rule)
             outcome = comp.gen(rp.rule.condition, scope)
@@ -383,14 +393,14 @@ def _kind(plan: Plan, name: str):
     return plan.program.kinds[name]
 
 
-def compile_plan(plan: Plan, as_of: datetime) -> list[KindQuery]:
-    return [compile_kind(plan, kp, as_of) for kp in plan.kinds]
+def compile_plan(plan: Plan, only: set[str] | None = None) -> list[KindQuery]:
+    return [compile_kind(plan, kp, only) for kp in plan.kinds]
 
 
 def check_sql(plan: Plan) -> list[Diagnostic]:
     """E0601 for every rule the SQL backend cannot translate (the check-time error)."""
     out = []
-    for query in compile_plan(plan, datetime(2000, 1, 1)):
+    for query in compile_plan(plan):
         for rule_id, what in query.unsupported.items():
             rule = plan.program.rule(rule_id)
             out.append(Diagnostic("E0601", f"规则 {rule_id} 含 SQL 后端尚不支持的写法：{what}", rule.span,

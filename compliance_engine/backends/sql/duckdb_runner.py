@@ -8,14 +8,15 @@ three-valued outcome as the Python backend's, with the missing fields computed i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Iterator, Mapping
 
+from ...calendar import WorkdayCalendar, default_calendar
 from ...plan import Plan
 from ...records import _arrow_value, arrow_type
 from ...schema import RecordKind
-from .compiler import ROW_ID, KindQuery, compile_plan, missing_column, outcome_column, table_name
+from .compiler import AS_OF, CALENDAR, ROW_ID, KindQuery, compile_plan, missing_column, outcome_column, table_name
 
 
 @dataclass(frozen=True)
@@ -40,17 +41,35 @@ def arrow_table(kind: RecordKind, rows: list[dict]):
     return pa.table(columns)
 
 
-def _connect():
+CALENDAR_RANGE = (date(1990, 1, 1), date(2100, 12, 31))  # days outside: workday functions give NULL
+_CALENDARS: dict[str, object] = {}
+
+
+def calendar_table(calendar: WorkdayCalendar):
+    """The calendar as an Arrow table (day, is_workday, workday_index), built once per version."""
+    import pyarrow as pa
+
+    if calendar.version not in _CALENDARS:
+        days, work, index = zip(*calendar.table(*CALENDAR_RANGE))
+        _CALENDARS[calendar.version] = pa.table({"day": pa.array(days, pa.date32()), "is_workday": pa.array(work),
+                                                 "workday_index": pa.array(index, pa.int64())})
+    return _CALENDARS[calendar.version]
+
+
+def connect(calendar: WorkdayCalendar | None):
     import duckdb
 
-    return duckdb.connect()
+    con = duckdb.connect()
+    con.register(CALENDAR, calendar_table(calendar or default_calendar()))
+    return con
 
 
 def run_records(plan: Plan, records: Mapping[str, list[dict]], as_of: datetime,
-                queries: list[KindQuery] | None = None) -> Iterator[SqlOutcome]:
+                queries: list[KindQuery] | None = None, calendar: WorkdayCalendar | None = None,
+                con=None) -> Iterator[SqlOutcome]:
     """Every translatable record rule over typed records (kind → rows); `queries` (compiled for
-    this `as_of`) may be given to skip compiling again."""
-    con = _connect()
+    once by `compile_plan`) may be given to skip compiling again, `con` (from `connect`) reused."""
+    con = con or connect(calendar)
     for name, kind in plan.program.kinds.items():
         con.register(table_name(name), arrow_table(kind, list(records.get(name, []))))
     yield from _run(con, plan, as_of, queries, set(records))
@@ -58,9 +77,7 @@ def run_records(plan: Plan, records: Mapping[str, list[dict]], as_of: datetime,
 
 def _read_expr(path: Path, kind: RecordKind) -> str:
     """A DuckDB table function reading `path` with the kind's column types (no sniffing)."""
-    import duckdb
-
-    types = {f.name: str(duckdb.typing.DuckDBPyType(_duck_type(f.type))) for f in kind.fields}
+    types = {f.name: _duck_type(f.type) for f in kind.fields}
     name = path.name.lower()
     quoted = "'" + str(path).replace("'", "''") + "'"
     if name.endswith(".parquet"):
@@ -81,12 +98,18 @@ def _duck_type(t) -> str:
             Kind.MONTH: "VARCHAR", Kind.ENUM: "VARCHAR"}[t.kind]
 
 
-def run_files(plan: Plan, files: list[tuple[Path, RecordKind]], as_of: datetime) -> Iterator[SqlOutcome]:
+def run_files(plan: Plan, files: list[tuple[Path, RecordKind]], as_of: datetime,
+              calendar: WorkdayCalendar | None = None) -> Iterator[SqlOutcome]:
     """Every translatable record rule over files read by DuckDB itself (no Python row loop).
 
     One file per kind (several files of a kind are unioned); `row` is the position in that union.
     """
-    con = _connect()
+    con = connect(calendar)
+    _create_views(con, plan, files)
+    yield from _run(con, plan, as_of)
+
+
+def _create_views(con, plan: Plan, files: list[tuple[Path, RecordKind]]) -> None:
     by_kind: dict[str, list[str]] = {}
     for path, kind in files:
         by_kind.setdefault(kind.name, []).append(_read_expr(Path(path), kind))
@@ -95,19 +118,18 @@ def run_files(plan: Plan, files: list[tuple[Path, RecordKind]], as_of: datetime)
         cols = ", ".join(f'CAST(NULL AS {_duck_type(f.type)}) AS "{f.name}"' for f in kind.fields)
         body = " UNION ALL BY NAME ".join(f"SELECT * FROM {s}" for s in sources) if sources else f"SELECT {cols} LIMIT 0"
         con.execute(f'CREATE VIEW {table_name(name)} AS SELECT (row_number() OVER () - 1) AS "{ROW_ID}", * FROM ({body})')
-    yield from _run(con, plan, as_of)
 
 
 def _run(con, plan: Plan, as_of: datetime, queries: list[KindQuery] | None = None,
          kinds: set[str] | None = None) -> Iterator[SqlOutcome]:
-    for query in queries if queries is not None else compile_plan(plan, as_of):
+    for query in queries if queries is not None else compile_plan(plan):
         if not query.rules or (kinds is not None and query.kind not in kinds):
             continue
-        yield from _fetch(con, plan.program.kinds[query.kind], query)
+        yield from _fetch(con, plan.program.kinds[query.kind], query, as_of)
 
 
-def _fetch(con, kind: RecordKind, query: KindQuery) -> Iterator[SqlOutcome]:
-    result = con.execute(query.sql("duckdb", pretty=False))
+def _fetch(con, kind: RecordKind, query: KindQuery, as_of: datetime) -> Iterator[SqlOutcome]:
+    result = con.execute(query.sql("duckdb", pretty=False), {AS_OF: as_of} if _uses_as_of(query) else None)
     names = [d[0] for d in result.description]
     keys = [names.index(k) for k in kind.key_fields]
     slots = [(rp.rule.id, names.index(outcome_column(rp.rule.id)), names.index(missing_column(rp.rule.id)))
@@ -118,3 +140,32 @@ def _fetch(con, kind: RecordKind, query: KindQuery) -> Iterator[SqlOutcome]:
             for rule_id, o, m in slots:
                 value = row[o]
                 yield SqlOutcome(rule_id, row[0], key, value, tuple(row[m] or ()) if value is None else ())
+
+
+def _uses_as_of(query: KindQuery) -> bool:
+    from sqlglot import exp
+
+    return any(p.name == AS_OF for p in query.select.find_all(exp.Placeholder))
+
+
+def count_files(plan: Plan, files: list[tuple[Path, RecordKind]], as_of: datetime,
+                calendar: WorkdayCalendar | None = None) -> dict[tuple[str, bool | None], int]:
+    """(rule id, outcome) → number, aggregated inside DuckDB (no row reaches Python)."""
+    from sqlglot import exp
+
+    con = connect(calendar)
+    _create_views(con, plan, files)
+    out: dict = {}
+    for query in compile_plan(plan):
+        if not query.rules:
+            continue
+        inner = exp.Subquery(this=query.select, alias=exp.TableAlias(this=exp.to_identifier("o")))
+        cols = [exp.func("COUNT_IF", exp.Is(this=exp.column(outcome_column(rp.rule.id), table="o", quoted=True),
+                                               expression=e))
+                for rp in query.rules for e in (exp.true(), exp.false(), exp.Null())]
+        sql = exp.select(*cols).from_(inner).sql("duckdb")
+        row = con.execute(sql, {AS_OF: as_of} if _uses_as_of(query) else None).fetchone()
+        for i, rp in enumerate(query.rules):
+            for j, value in enumerate((True, False, None)):
+                out[(rp.rule.id, value)] = row[3 * i + j]
+    return out
