@@ -39,8 +39,10 @@ from .output import ExitCode, kind_of, show_diagnostics
 @click.option("--notice-group", "notice_group", type=click.Choice(GROUPINGS), default="unit-department", show_default=True,
               help="One notice per unit + department, per owner, or per unit.")
 @click.option("--unmask", is_flag=True, help="Show personal data in notices unmasked (authorised use only).")
+@click.option("--engine", type=click.Choice(["python", "duckdb"]), default="python", show_default=True,
+              help="Evaluation backend (docs/sql_backend.md).")
 def run_command(rulebook_paths, case_paths, kind, as_of, out_dir, fmt, include_passed, calendar_file, fail_on_fired,
-                org_file, notices_dir, notice_formats, notice_group, unmask) -> None:
+                org_file, notices_dir, notice_formats, notice_group, unmask, engine) -> None:
     """Run rulebooks over case records. The summary line reconciles read = evaluated + rejected."""
     formats = _notice_formats(notice_formats) if notices_dir else ()
     if notices_dir and not org_file:
@@ -60,7 +62,7 @@ def run_command(rulebook_paths, case_paths, kind, as_of, out_dir, fmt, include_p
     except RecordFileError as err:
         raise click.UsageError(str(err)) from None
     as_of = as_of or datetime.now().replace(microsecond=0)
-    findings = evaluate(rulebooks, run, as_of, include_passed)
+    findings = _evaluate(engine, rulebooks, run, as_of, include_passed)
     if notices_dir:
         findings = list(findings)  # notices need them again; otherwise stream
     fired = _write(findings, run, out_dir, fmt)
@@ -82,6 +84,18 @@ def _notice_formats(text: str) -> tuple[str, ...]:
     if unknown or not formats:
         raise click.UsageError(f"--notice-format: 未知格式 {', '.join(unknown) or '(空)'}（可选：{', '.join(FORMATS)}）")
     return formats
+
+
+def _evaluate(engine: str, rulebooks, run, as_of, include_passed: bool):
+    if engine == "python":
+        return evaluate(rulebooks, run, as_of, include_passed)
+    from ..backends.sql import check_sql, evaluate_duckdb
+
+    untranslatable = check_sql(rulebooks.plan)
+    if untranslatable:  # refuse the whole run rather than fall back rule by rule
+        show_diagnostics(untranslatable, rulebooks.program.sources, "text")
+        sys.exit(ExitCode.FINDINGS)
+    return evaluate_duckdb(rulebooks, run, as_of, include_passed)
 
 
 def _write(findings, run, out_dir: str | None, fmt: str) -> int:
