@@ -88,9 +88,30 @@ def test_example_rule_tests_pass(monkeypatch):
 
 # ---- README's main command --------------------------------------------------------------------
 def test_readme_main_command(monkeypatch, tmp_path):
+    """The standard rulebooks over the bundled generated cases: exactly the planted findings,
+    a reconciled summary, and notices in every format."""
     args = _readme_command()
-    assert args[args.index("--out") + 1] == "out"
+    assert args[args.index("--out") + 1] == "out" and args[args.index("--notices") + 1] == "out/notices"
     args[args.index("--out") + 1] = str(tmp_path / "out")
+    args[args.index("--notices") + 1] = str(tmp_path / "out" / "notices")
+    result = _invoke(args, monkeypatch)
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "out"
+    found = {(f["rule"], f["record_key"], f["outcome"])
+             for f in map(json.loads, (out / "findings.jsonl").read_text(encoding="utf-8").splitlines())}
+    truth = {(t["rule"], t["record_key"], t["outcome"])
+             for t in map(json.loads, (EXAMPLES / "generated" / "ground_truth.jsonl").read_text(encoding="utf-8").splitlines())}
+    assert found == truth
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["reconciles"] and summary["read"] == summary["evaluated"] + summary["rejected"]
+    assert set(summary["by_rulebook"]) == {"投诉预控", "网络安全", "业务流程风险点"}
+    suffixes = {p.suffix for p in (out / "notices").iterdir()}
+    assert {".md", ".html", ".docx", ".json"} <= suffixes
+
+
+def test_example_rulebook_run(monkeypatch, tmp_path):
+    args = ["run", "--rulebook", "examples/rulebooks", "--cases", "examples/cases/ticket.csv",
+            "--cases", "examples/cases/billing.csv", "--as-of", "2026-03-31T18:00", "--out", str(tmp_path / "out")]
     result = _invoke(args, monkeypatch)
     assert result.exit_code == 0, result.output
     out = tmp_path / "out"

@@ -16,14 +16,14 @@ from ..org import OrgError, load_directory
 from ..records import RecordFileError
 from ..render import FORMATS, write_notices
 from ..runner import evaluate, read_cases
-from .output import ExitCode, kind_of, show_diagnostics
+from .output import ExitCode, case_files, show_diagnostics
 
 
 @click.command("run")
 @click.option("--rulebook", "rulebook_paths", multiple=True, required=True, type=click.Path(exists=True),
               help="Rulebook file or directory (repeatable).")
-@click.option("--cases", "case_paths", multiple=True, required=True, type=click.Path(exists=True, dir_okay=False),
-              help="Case file: .csv, .jsonl or .parquet (repeatable).")
+@click.option("--cases", "case_paths", multiple=True, required=True, type=click.Path(exists=True),
+              help="Case file (.csv, .jsonl, .parquet) or a folder of them named after their record kind (repeatable).")
 @click.option("--kind", help="Record kind of every case file (default: from each file's name).")
 @click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"]),
               help="The evaluation's as-of time (local). Default: now.")
@@ -56,7 +56,7 @@ def run_command(rulebook_paths, case_paths, kind, as_of, out_dir, fmt, include_p
     except RulebookError as err:
         show_diagnostics(err.diagnostics, err.sources, "text")
         sys.exit(ExitCode.FINDINGS)
-    files = [(Path(p), kind_of(rulebooks, Path(p), kind)) for p in case_paths]
+    files = case_files(rulebooks, case_paths, kind)
     try:
         run = read_cases(rulebooks, files)
     except RecordFileError as err:
