@@ -15,7 +15,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from compliance_engine.api import load_rulebooks
-from compliance_engine.backends.python.runtime import and3, or3
 from compliance_engine.values import add_months
 
 AS_OF = datetime(2026, 3, 10, 12, 0)
@@ -102,12 +101,6 @@ def test_the_three_statements_of_records_md(outcomes):
     assert got[("NOT-U", "t")] == "undetermined"  # not unknown = unknown
     assert got[("F-AND-U", "t")] == "undetermined"  # true and unknown = unknown
     assert got[("T-OR-U", "f")] == "undetermined"  # false or unknown = unknown
-
-
-def test_runtime_helpers_match_kleene_logic():
-    for a, b in itertools.product(VALUES, VALUES):
-        assert and3(a, b) is k_and(a, b)
-        assert or3(a, b) is k_or(a, b)
 
 
 # Random boolean expressions over optional bools (b1..b3), a required bool (c) and literals,

@@ -84,27 +84,10 @@ def contains_any(container, items) -> bool:
     return any(i in container for i in items)
 
 
-def and3(a, b):
-    """SQL's three-valued AND (None is unknown)."""
-    if a is False or b is False:
-        return False
-    if a is None or b is None:
-        return None
-    return True
-
-
-def or3(a, b):
-    if a is True or b is True:
-        return True
-    if a is None or b is None:
-        return None
-    return False
-
-
 EXPORTED = {
     "Decimal": Decimal, "Month": Month, "CalendarDuration": CalendarDuration,
     "to_datetime": to_datetime, "to_date": to_date, "plus": plus, "minus": minus, "divide": divide,
     "times": times, "earliest": earliest, "latest": latest, "month_of": month_of,
     "period_start": period_start, "period_end": period_end, "contains": contains,
-    "contains_any": contains_any, "and3": and3, "or3": or3,
+    "contains_any": contains_any,
 }
