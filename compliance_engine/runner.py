@@ -54,7 +54,7 @@ class RunSummary:
                 out.setdefault(name, {})[outcome] = n
             return out
         return {"read": self.read, "evaluated": self.evaluated, "rejected": self.rejected,
-                "reconciles": self.reconciles, "outcomes": dict(self.outcomes),
+                "reconciles": self.reconciles, "outcomes": {k: self.outcomes[k] for k in ("fired", "undetermined", "passed") if k in self.outcomes},
                 "by_rulebook": table(self.by_rulebook), "by_link": table(self.by_link), "by_level": table(self.by_level)}
 
 
@@ -63,6 +63,7 @@ class Run:
     summary: RunSummary
     rejections: list[Rejection]
     records: dict[str, list[dict]]
+    python_read: list[str] = field(default_factory=list)  # files the DuckDB engine left to the Python reader
 
 
 def read_cases(rulebooks: Rulebooks, files: list[tuple[Path, RecordKind]]) -> Run:

@@ -15,7 +15,9 @@ from ..notices import GROUPINGS, notices_for_run
 from ..org import OrgError, load_directory
 from ..records import RecordFileError
 from ..render import FORMATS, write_notices
+from ..findings_io import FINDINGS_FORMATS, ParquetFindingsWriter
 from ..runner import evaluate, read_cases
+from .engines import ENGINES, EngineSettings, choose_engine, evaluate_with
 from .output import ExitCode, case_files, show_diagnostics
 
 
@@ -39,12 +41,19 @@ from .output import ExitCode, case_files, show_diagnostics
 @click.option("--notice-group", "notice_group", type=click.Choice(GROUPINGS), default="unit-department", show_default=True,
               help="One notice per unit + department, per owner, or per unit.")
 @click.option("--unmask", is_flag=True, help="Show personal data in notices unmasked (authorised use only).")
-@click.option("--engine", type=click.Choice(["python", "duckdb"]), default="python", show_default=True,
-              help="Evaluation backend (docs/sql_backend.md).")
+@click.option("--engine", type=click.Choice(ENGINES), default="auto", show_default=True,
+              help="Evaluation backend; auto: duckdb for large inputs, else python (docs/batch.md).")
+@click.option("--findings-format", "findings_formats", default="jsonl", show_default=True,
+              help="With --out: comma-separated findings files to write: jsonl, parquet.")
+@click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when stderr is a terminal).")
+@click.option("--memory-limit", default="1GB", show_default=True, help="DuckDB engine: memory before spilling to disk.")
+@click.option("--workdir", type=click.Path(file_okay=False), help="DuckDB engine: folder for its database and spill files (default: a temporary folder).")
+@click.option("--spark-master", default="local[2]", show_default=True, help="Spark engine: the cluster's master URL.")
 def run_command(rulebook_paths, case_paths, kind, as_of, out_dir, fmt, include_passed, calendar_file, fail_on_fired,
-                org_file, notices_dir, notice_formats, notice_group, unmask, engine) -> None:
+                org_file, notices_dir, notice_formats, notice_group, unmask, engine, findings_formats, progress,
+                memory_limit, workdir, spark_master) -> None:
     """Run rulebooks over case records. The summary line reconciles read = evaluated + rejected."""
-    formats = _notice_formats(notice_formats) if notices_dir else ()
+    formats = _formats("--notice-format", notice_formats, FORMATS) if notices_dir else ()
     if notices_dir and not org_file:
         raise click.UsageError("--notices 需要 --org（组织目录）")
     try:
@@ -57,15 +66,19 @@ def run_command(rulebook_paths, case_paths, kind, as_of, out_dir, fmt, include_p
         show_diagnostics(err.diagnostics, err.sources, "text")
         sys.exit(ExitCode.FINDINGS)
     files = case_files(rulebooks, case_paths, kind)
+    as_of = as_of or datetime.now().replace(microsecond=0)
+    outputs = _formats("--findings-format", findings_formats, FINDINGS_FORMATS)
+    if "parquet" in outputs and not out_dir:
+        raise click.UsageError("--findings-format parquet 需要 --out（Parquet 文件写入该目录）")
+    engine = choose_engine(engine, rulebooks, files)
+    settings = EngineSettings(progress, memory_limit, workdir, spark_master)
     try:
-        run = read_cases(rulebooks, files)
+        run, findings = _evaluate(engine, rulebooks, files, as_of, include_passed, settings)
     except RecordFileError as err:
         raise click.UsageError(str(err)) from None
-    as_of = as_of or datetime.now().replace(microsecond=0)
-    findings = _evaluate(engine, rulebooks, run, as_of, include_passed)
     if notices_dir:
         findings = list(findings)  # notices need them again; otherwise stream
-    fired = _write(findings, run, out_dir, fmt)
+    fired = _write(findings, run, out_dir, fmt, outputs)
     click.echo(run.summary.line(), err=True)
     _print_breakdown(run.summary)
     if notices_dir:
@@ -78,42 +91,51 @@ def run_command(rulebook_paths, case_paths, kind, as_of, out_dir, fmt, include_p
     sys.exit(ExitCode.FINDINGS if (fail_on_fired and fired) else ExitCode.OK)
 
 
-def _notice_formats(text: str) -> tuple[str, ...]:
+def _formats(option: str, text: str, known: tuple[str, ...]) -> tuple[str, ...]:
+    """A comma-separated list of formats, each one of `known`, in order, without repeats."""
     formats = tuple(dict.fromkeys(f.strip() for f in text.split(",") if f.strip()))
-    unknown = [f for f in formats if f not in FORMATS]
+    unknown = [f for f in formats if f not in known]
     if unknown or not formats:
-        raise click.UsageError(f"--notice-format: 未知格式 {', '.join(unknown) or '(空)'}（可选：{', '.join(FORMATS)}）")
+        raise click.UsageError(f"{option}: 未知格式 {', '.join(unknown) or '(空)'}（可选：{', '.join(known)}）")
     return formats
 
 
-def _evaluate(engine: str, rulebooks, run, as_of, include_passed: bool):
+def _evaluate(engine: str, rulebooks, files, as_of, include_passed: bool, settings: EngineSettings):
+    """(run, findings) by the chosen engine; untranslatable rules stop the SQL engines (E0601)."""
     if engine == "python":
-        return evaluate(rulebooks, run, as_of, include_passed)
-    from ..backends.sql import check_sql, evaluate_duckdb
-
-    untranslatable = check_sql(rulebooks.plan)
-    if untranslatable:  # refuse the whole run rather than fall back rule by rule
-        show_diagnostics(untranslatable, rulebooks.program.sources, "text")
+        run = read_cases(rulebooks, files)
+        return run, evaluate(rulebooks, run, as_of, include_passed)
+    try:
+        return evaluate_with(engine, rulebooks, files, as_of, include_passed, settings)
+    except RulebookError as err:  # refuse the whole run rather than fall back rule by rule
+        show_diagnostics(err.diagnostics, err.sources, "text")
         sys.exit(ExitCode.FINDINGS)
-    return evaluate_duckdb(rulebooks, run, as_of, include_passed)
 
 
-def _write(findings, run, out_dir: str | None, fmt: str) -> int:
+def _write(findings, run, out_dir: str | None, fmt: str, outputs: tuple[str, ...] = ("jsonl",)) -> int:
     fired = 0
-    out = _open(out_dir, "findings." + ("json" if fmt == "json" else "jsonl"))
+    out = _open(out_dir, "findings." + ("json" if fmt == "json" else "jsonl")) if "jsonl" in outputs or not out_dir else None
+    parquet = ParquetFindingsWriter(Path(out_dir, "findings.parquet")) if out_dir and "parquet" in outputs else None
     rows = []
     for f in findings:
         fired += f.outcome == "fired"
+        if parquet is not None:
+            parquet.write(f)
+        if out is None:
+            continue
         if fmt == "jsonl" or out_dir:
             out.write(f.model_dump_json() + "\n") if fmt != "json" else rows.append(f.model_dump(mode="json"))
         else:
             rows.append(f)
-    if fmt == "json":
+    if parquet is not None:
+        parquet.close()
+    if out is not None and fmt == "json":
         out.write(json.dumps([r if isinstance(r, dict) else r.model_dump(mode="json") for r in rows], ensure_ascii=False, indent=2) + "\n")
     elif fmt == "table" and not out_dir:
         _table(rows)
     if out_dir:
-        out.close()
+        if out is not None:
+            out.close()
         with _open(out_dir, "rejections.jsonl") as rej:
             for r in run.rejections:
                 rej.write(r.model_dump_json() + "\n")

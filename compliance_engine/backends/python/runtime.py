@@ -36,8 +36,8 @@ def minus(a, b):
 
 
 def divide(a, b):
-    """Exact division; `x / 0` is empty."""
-    if b == 0:
+    """Exact division; `x / 0` (and a duration ÷ a zero duration) is empty."""
+    if b == 0 or b == timedelta(0):
         return None
     if isinstance(a, timedelta):
         if isinstance(b, timedelta):

@@ -8,7 +8,7 @@ three-valued outcome as the Python backend's, with the missing fields computed i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Iterator, Mapping
 
@@ -17,6 +17,8 @@ from ...plan import Plan
 from ...records import _arrow_value, arrow_type
 from ...schema import RecordKind
 from .compiler import AS_OF, CALENDAR, ROW_ID, KindQuery, compile_plan, missing_column, outcome_column, table_name
+from .dates import CALENDAR_RANGE  # the days calendar_days holds; dates.py extends past them exactly
+from .ingest import ingest
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,7 @@ class SqlOutcome:
     key: str
     value: bool | None
     missing: tuple[str, ...]
+    evidence: dict | None = None  # the finding's values, when the query computes them
 
 
 def arrow_table(kind: RecordKind, rows: list[dict]):
@@ -41,7 +44,6 @@ def arrow_table(kind: RecordKind, rows: list[dict]):
     return pa.table(columns)
 
 
-CALENDAR_RANGE = (date(1990, 1, 1), date(2100, 12, 31))  # days outside: workday functions give NULL
 _CALENDARS: dict[str, object] = {}
 
 
@@ -75,49 +77,14 @@ def run_records(plan: Plan, records: Mapping[str, list[dict]], as_of: datetime,
     yield from _run(con, plan, as_of, queries, set(records))
 
 
-def _read_expr(path: Path, kind: RecordKind) -> str:
-    """A DuckDB table function reading `path` with the kind's column types (no sniffing)."""
-    types = {f.name: _duck_type(f.type) for f in kind.fields}
-    name = path.name.lower()
-    quoted = "'" + str(path).replace("'", "''") + "'"
-    if name.endswith(".parquet"):
-        return f"read_parquet({quoted})"
-    struct = "{" + ", ".join(f"'{k}': '{v}'" for k, v in types.items()) + "}"
-    if name.endswith((".jsonl", ".jsonl.gz", ".ndjson")):
-        return f"read_json({quoted}, format='newline_delimited', columns={struct})"
-    return f"read_csv({quoted}, header=true, columns={struct})"
-
-
-def _duck_type(t) -> str:
-    from ...types import Kind
-
-    if t.kind is Kind.LIST:
-        return _duck_type(t.item) + "[]"
-    return {Kind.TEXT: "VARCHAR", Kind.INT: "BIGINT", Kind.DECIMAL: "DECIMAL(38,10)", Kind.MONEY: "DECIMAL(18,2)",
-            Kind.BOOL: "BOOLEAN", Kind.DATE: "DATE", Kind.DATETIME: "TIMESTAMP", Kind.DURATION: "INTERVAL",
-            Kind.MONTH: "VARCHAR", Kind.ENUM: "VARCHAR"}[t.kind]
-
-
 def run_files(plan: Plan, files: list[tuple[Path, RecordKind]], as_of: datetime,
               calendar: WorkdayCalendar | None = None) -> Iterator[SqlOutcome]:
-    """Every translatable record rule over files read by DuckDB itself (no Python row loop).
-
-    One file per kind (several files of a kind are unioned); `row` is the position in that union.
-    """
+    """Every translatable record rule over files read by DuckDB itself (ingest.py: no Python row
+    loop for canonical rows; rejected rows are left out). `row` is the position among the kind's
+    accepted records, in file order."""
     con = connect(calendar)
-    _create_views(con, plan, files)
+    ingest(con, plan.program.kinds, files)
     yield from _run(con, plan, as_of)
-
-
-def _create_views(con, plan: Plan, files: list[tuple[Path, RecordKind]]) -> None:
-    by_kind: dict[str, list[str]] = {}
-    for path, kind in files:
-        by_kind.setdefault(kind.name, []).append(_read_expr(Path(path), kind))
-    for name, kind in plan.program.kinds.items():
-        sources = by_kind.get(name)
-        cols = ", ".join(f'CAST(NULL AS {_duck_type(f.type)}) AS "{f.name}"' for f in kind.fields)
-        body = " UNION ALL BY NAME ".join(f"SELECT * FROM {s}" for s in sources) if sources else f"SELECT {cols} LIMIT 0"
-        con.execute(f'CREATE VIEW {table_name(name)} AS SELECT (row_number() OVER () - 1) AS "{ROW_ID}", * FROM ({body})')
 
 
 def _run(con, plan: Plan, as_of: datetime, queries: list[KindQuery] | None = None,
@@ -154,7 +121,7 @@ def count_files(plan: Plan, files: list[tuple[Path, RecordKind]], as_of: datetim
     from sqlglot import exp
 
     con = connect(calendar)
-    _create_views(con, plan, files)
+    ingest(con, plan.program.kinds, files)
     out: dict = {}
     for query in compile_plan(plan):
         if not query.rules:

@@ -24,32 +24,8 @@ SELECT
   (
     (
       "t"."category" = '安全隐患'
-    )
-    AND (
-      CASE
-        WHEN "t"."cons_no" IS NULL
-        OR (
-          "t"."accepted_at" - INTERVAL '2592000000000' MICROSECONDS
-        ) IS NULL
-        OR "t"."accepted_at" IS NULL
-        THEN NULL
-        ELSE (
-          SELECT
-            COUNT(*)
-          FROM records_ticket AS w0
-          WHERE
-            "w0"."cons_no" = "t"."cons_no"
-            AND (
-              (
-                "w0"."category" = '安全隐患'
-              )
-            ) IS TRUE
-            AND "w0"."accepted_at" >= (
-              "t"."accepted_at" - INTERVAL '2592000000000' MICROSECONDS
-            )
-            AND "w0"."accepted_at" <= "t"."accepted_at"
-        )
-      END >= 2
+    ) AND (
+      "t"."__agg0" >= 2
     )
   ) AS "R-002",
   LIST_FILTER(
@@ -63,7 +39,34 @@ SELECT
     ],
     LAMBDA x : NOT x IS NULL
   ) AS "R-002__missing"
-FROM records_ticket AS t
+FROM (
+  SELECT
+    t.*,
+    CASE
+      WHEN "t"."cons_no" IS NULL
+      OR (
+        "t"."accepted_at" - INTERVAL '2592000000000' MICROSECONDS
+      ) IS NULL
+      OR "t"."accepted_at" IS NULL
+      THEN NULL
+      ELSE "t"."__wf0"
+    END AS "__agg0"
+  FROM (
+    SELECT
+      t.*,
+      COUNT(*) FILTER(WHERE
+        NOT "t"."accepted_at" IS NULL AND (
+          (
+            "t"."category" = '安全隐患'
+          )
+        ) IS TRUE) OVER (
+        PARTITION BY "t"."cons_no"
+        ORDER BY "t"."accepted_at"
+        RANGE BETWEEN INTERVAL '2592000000000' MICROSECOND PRECEDING AND CURRENT ROW
+      ) AS "__wf0"
+    FROM records_ticket AS t
+  ) AS t
+) AS t
 ;
 SELECT
   "t"."__row",
@@ -74,11 +77,24 @@ SELECT
       "t"."kwh_avg3" > CAST('0' AS DECIMAL(38, 10))
     )
     AND (
-      (
-        CAST(CAST(CAST(ABS((
+      CASE
+        WHEN "t"."kwh_avg3" > 0
+        THEN ABS((
           "t"."kwh" - "t"."kwh_avg3"
-        )) AS DECIMAL(38, 10)) * 10000000000 AS INT128) * 10000000000 // NULLIF(CAST(CAST("t"."kwh_avg3" AS DECIMAL(38, 10)) * 10000000000 AS INT128), 0) AS DECIMAL(38, 0)) * CAST('0.0000000001' AS DECIMAL(11, 10))
-      ) > CAST('0.5' AS DECIMAL(38, 10))
+        )) > (
+          CAST('0.5' AS DECIMAL(38, 10))
+        ) * (
+          "t"."kwh_avg3"
+        )
+        WHEN "t"."kwh_avg3" < 0
+        THEN ABS((
+          "t"."kwh" - "t"."kwh_avg3"
+        )) < (
+          CAST('0.5' AS DECIMAL(38, 10))
+        ) * (
+          "t"."kwh_avg3"
+        )
+      END
     )
   ) AS "R-003",
   LIST_FILTER(
