@@ -188,13 +188,9 @@ def test_files_read_by_spark_give_the_same_outcomes(spark, tmp_path):
 
     rulebooks = load_rulebooks([SAMPLE])
     kind = rulebooks.kinds["billing"]
-    rows = [rulebooks.coerce("billing", r) for r in (
-        {"cons_no": "C1", "period": "2026-03", "org_no": "1", "kwh": "150.00", "kwh_avg3": "100.00", "amount": "1",
-         "paid_amount": "1", "due_date": "2026-03-25"},
-        {"cons_no": "C2", "period": "2026-03", "org_no": "1", "kwh": "150.01", "kwh_avg3": "100.00", "amount": "1",
-         "paid_amount": "1", "due_date": "2026-03-25"},
-        {"cons_no": "C3", "period": "2026-03", "org_no": "1", "kwh": "150.01", "amount": "1",
-         "paid_amount": "1", "due_date": "2026-03-25"})]
+    from test_sql_backend import billing_at_the_r003_boundary
+
+    rows = billing_at_the_r003_boundary(rulebooks)
     as_of = datetime(2026, 4, 1)
     files = []
     for suffix in ("parquet", "csv", "jsonl.gz"):  # one file per format, unioned in this order

@@ -111,16 +111,21 @@ def test_standard_rulebooks_agree_with_python():
     assert disagreements == []
 
 
-def test_files_read_by_duckdb_give_the_same_outcomes(tmp_path):
-    rulebooks = load_rulebooks([SAMPLE])
-    kind = rulebooks.kinds["billing"]
-    rows = [rulebooks.coerce("billing", r) for r in (
+def billing_at_the_r003_boundary(rulebooks) -> list[dict]:
+    """Three billing records around R-003's 50 % line: on it, just past it, and undetermined."""
+    return [rulebooks.coerce("billing", r) for r in (
         {"cons_no": "C1", "period": "2026-03", "org_no": "1", "kwh": "150.00", "kwh_avg3": "100.00", "amount": "1",
          "paid_amount": "1", "due_date": "2026-03-25"},
         {"cons_no": "C2", "period": "2026-03", "org_no": "1", "kwh": "150.01", "kwh_avg3": "100.00", "amount": "1",
          "paid_amount": "1", "due_date": "2026-03-25"},
         {"cons_no": "C3", "period": "2026-03", "org_no": "1", "kwh": "150.01", "amount": "1",
          "paid_amount": "1", "due_date": "2026-03-25"})]
+
+
+def test_files_read_by_duckdb_give_the_same_outcomes(tmp_path):
+    rulebooks = load_rulebooks([SAMPLE])
+    kind = rulebooks.kinds["billing"]
+    rows = billing_at_the_r003_boundary(rulebooks)
     as_of = datetime(2026, 4, 1)
     expected = {("R-003", 0): (False, ()), ("R-003", 1): (True, ()), ("R-003", 2): (None, ("kwh_avg3",))}
     for suffix in ("parquet", "csv", "jsonl"):
