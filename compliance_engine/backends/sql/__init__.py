@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -43,7 +43,6 @@ class Progress:
     kind_started: Callable[[str, int], None] | None = None  # kind, records to evaluate
     rows_done: Callable[[str, int], None] | None = None  # kind, records just evaluated
     finished: Callable[[], None] | None = None
-    extra: dict = field(default_factory=dict)
 
 
 def evaluate_files(rulebooks: Rulebooks, files: list[tuple[Path, RecordKind]], as_of: datetime,

@@ -21,7 +21,7 @@ from sqlglot import exp
 from ...calendar import WorkdayCalendar, default_calendar
 from ...plan import Plan, RulePlan
 from .compiler import (AS_OF, CALENDAR, ROW_FROM, ROW_ID, ROW_TO, ExprCompiler, KindQuery, compile_plan,
-                       evidence_column, missing_column, outcome_column)
+                       evidence_column, missing_column, outcome_column, uses_as_of)
 from .duckdb_runner import calendar_table
 from .readback import evidence_types, needs_conversion, python_value
 
@@ -96,12 +96,12 @@ def evaluate_kind(con, plan: Plan, query: KindQuery, rows: int, as_of: datetime,
     select = _hits_select(plan, query, include_passed)
     comp = ExprCompiler(plan)
     types = {rp.rule.id: {n: t for n, t in evidence_types(comp, rp) if needs_conversion(t)} for rp in query.rules}
-    uses_as_of = any(p.name == AS_OF for p in select.find_all(exp.Placeholder))
+    takes_as_of = uses_as_of(select)
     sql = select.sql("duckdb")
     kind = plan.program.kinds[query.kind]
     for start in range(0, rows, chunk_rows):
         params = {ROW_FROM: start, ROW_TO: min(start + chunk_rows, rows)}
-        if uses_as_of:
+        if takes_as_of:
             params[AS_OF] = as_of
         for batch in con.sql(sql, params=params).to_arrow_reader(_FETCH_ROWS):
             yield from _batch_hits(query, kind, batch, include_passed, types)

@@ -45,6 +45,11 @@ class Unsupported(Exception):
         self.what = what
 
 
+def uses_as_of(tree: exp.Expression) -> bool:
+    """Whether a compiled query takes the `$as_of` parameter (engines refuse unused parameters)."""
+    return any(p.name == AS_OF for p in tree.find_all(exp.Placeholder))
+
+
 def table_name(kind: str) -> str:
     return f"records_{kind}"
 

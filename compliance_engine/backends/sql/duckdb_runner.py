@@ -16,7 +16,7 @@ from ...calendar import WorkdayCalendar, default_calendar
 from ...plan import Plan
 from ...records import _arrow_value, arrow_type
 from ...schema import RecordKind
-from .compiler import AS_OF, CALENDAR, ROW_ID, KindQuery, compile_plan, missing_column, outcome_column, table_name
+from .compiler import AS_OF, CALENDAR, ROW_ID, KindQuery, compile_plan, missing_column, outcome_column, table_name, uses_as_of
 from .dates import CALENDAR_RANGE  # the days calendar_days holds; dates.py extends past them exactly
 from .ingest import ingest
 
@@ -110,9 +110,7 @@ def _fetch(con, kind: RecordKind, query: KindQuery, as_of: datetime) -> Iterator
 
 
 def _uses_as_of(query: KindQuery) -> bool:
-    from sqlglot import exp
-
-    return any(p.name == AS_OF for p in query.select.find_all(exp.Placeholder))
+    return uses_as_of(query.select)
 
 
 def count_files(plan: Plan, files: list[tuple[Path, RecordKind]], as_of: datetime,

@@ -28,7 +28,7 @@ from ...model import Rule, Window
 from ...plan import Plan, RulePlan
 from ...types import Type
 from .compiler import (AS_OF, ROW_ID, ExprCompiler, KindQuery, Unsupported, _Scope, _subquery,
-                       compile_plan, evidence_column, evidence_struct, missing_column, missing_list, outcome_column,
+                       compile_plan, evidence_column, uses_as_of, evidence_struct, missing_column, missing_list, outcome_column,
                        table_name)
 from .readback import evidence_types, python_value
 
@@ -169,8 +169,7 @@ def run_groups(con, plan: Plan, as_of: datetime, queries: list[KindQuery] | None
 
 
 def _execute(con, select: exp.Select, as_of: datetime):
-    uses_as_of = any(p.name == AS_OF for p in select.find_all(exp.Placeholder))
-    return con.execute(select.sql("duckdb", pretty=False), {AS_OF: as_of} if uses_as_of else None)
+    return con.execute(select.sql("duckdb", pretty=False), {AS_OF: as_of} if uses_as_of(select) else None)
 
 
 def group_outcomes(gq: GroupQuery, empty_key_rows: Iterable[Sequence], group_rows: Iterable[Sequence]) -> Iterator[GroupOutcome]:

@@ -335,17 +335,19 @@ def _slow_rows(con, path: Path, kind: RecordKind, fmt: str, result: Ingested) ->
                       + " IN (SELECT p FROM slow_pos) ORDER BY " + ("__pos" if fmt == "parquet" else "rowid"))
     names = [d[0] for d in raw.description]
     lines = _line_numbers(path, fmt, positions)
+    coerce = _raw_coercion(path, kind, plan, fmt)
     accepted: list[tuple[int, dict]] = []
     for pos, cells in zip(positions, raw.fetchall()):
-        values = dict(zip(names, cells))
         try:
-            record = _coerce_raw(path, kind, plan, fmt, values)
-            reasons = unrepresentable(kind, record)
-            if reasons:
-                raise RecordValueError(*reasons)
-            accepted.append((pos, record))
+            record = coerce(dict(zip(names, cells)))
         except RecordValueError as e:
-            result.rejections.append(Rejection(str(path), lines[pos], str(e), kind.name))
+            reasons = [str(e)]
+        else:
+            reasons = unrepresentable(kind, record)
+        if reasons:
+            result.rejections.append(Rejection(str(path), lines[pos], "；".join(reasons), kind.name))
+        else:
+            accepted.append((pos, record))
     con.execute("DROP TABLE slow_pos")
     _insert_records(con, kind, [r for _, r in accepted], "accepted", [p for p, _ in accepted])
 
@@ -383,14 +385,14 @@ def _fits(t: Type, value) -> bool:
     return True
 
 
-def _coerce_raw(path: Path, kind: RecordKind, plan, fmt: str, values: dict) -> dict:
+def _raw_coercion(path: Path, kind: RecordKind, plan, fmt: str) -> Callable[[dict], dict]:
+    """The reference coercion of one row of `raw` (its columns by name), for this file."""
     if fmt == "parquet":
-        return coerce_plan(plan, {f: values[f] for f in kind.field_names if f in values})
+        return lambda values: coerce_plan(plan, {f: values[f] for f in kind.field_names if f in values})
     if fmt == "csv":
-        header = _csv_header(path)
-        cells = {f: values[f"c{i}"] for i, f in _columns(path, header, kind)}
-        return coerce_plan(plan, {f: v for f, v in cells.items() if v is not None})
-    return _coerce_json_line(kind, plan, values["line"])
+        columns = _columns(path, _csv_header(path), kind)
+        return lambda values: coerce_plan(plan, {f: v for i, f in columns if (v := values[f"c{i}"]) is not None})
+    return lambda values: _coerce_json_line(kind, plan, values["line"])
 
 
 def _coerce_json_line(kind: RecordKind, plan, line: str) -> dict:

@@ -24,7 +24,7 @@ from ...plan import Plan
 from ...records import _format_of
 from ...schema import RecordKind
 from ...types import Kind, Type
-from .compiler import AS_OF, ROW_ID, KindQuery, evidence_column, missing_column, outcome_column, table_name
+from .compiler import AS_OF, ROW_ID, KindQuery, evidence_column, uses_as_of, missing_column, outcome_column, table_name
 from .duckdb_runner import SqlOutcome
 from .dates import CALENDAR, CALENDAR_RANGE
 from .spark_dialect import SPARK_FUNCTIONS, compile_spark
@@ -262,9 +262,9 @@ def _register_files(spark, plan: Plan, files: list[tuple[Path, RecordKind]], row
 
 
 # ---- running -------------------------------------------------------------------------------------
-def _args(query: KindQuery, as_of: datetime | None) -> dict | None:
+def _args(select: exp.Expression, as_of: datetime | None) -> dict | None:
     """`as_of` bound as naive local text (never converted through a time zone)."""
-    if as_of is None or not any(p.name == AS_OF for p in query.select.find_all(exp.Placeholder)):
+    if as_of is None or not uses_as_of(select):
         return None
     return {AS_OF: as_of.replace(tzinfo=None).isoformat(sep=" ")}
 
@@ -304,7 +304,7 @@ def run_files(plan: Plan, files: list[tuple[Path, RecordKind]], as_of: datetime,
 
 def _fetch(spark, kind: RecordKind, query: KindQuery, as_of: datetime | None,
            select: exp.Select | None = None) -> Iterator[SqlOutcome]:
-    frame = spark.sql((select or query.select).sql(dialect="spark"), args=_args(query, as_of))
+    frame = spark.sql((select or query.select).sql(dialect="spark"), args=_args(query.select, as_of))
     names = frame.columns
     keys = [names.index(k) for k in kind.key_fields]
     slots = [(rp.rule.id, names.index(outcome_column(rp.rule.id)), names.index(missing_column(rp.rule.id)),
@@ -335,7 +335,7 @@ def count_files(plan: Plan, files: list[tuple[Path, RecordKind]], as_of: datetim
             cols = [exp.func("COUNT_IF", exp.Is(this=exp.column(outcome_column(rp.rule.id), table="o", quoted=True),
                                                    expression=e))
                     for rp in query.rules for e in (exp.true(), exp.false(), exp.Null())]
-            row = spark.sql(exp.select(*cols).from_(inner).sql(dialect="spark"), args=_args(query, as_of)).first()
+            row = spark.sql(exp.select(*cols).from_(inner).sql(dialect="spark"), args=_args(query.select, as_of)).first()
             for i, rp in enumerate(query.rules):
                 for j, value in enumerate((True, False, None)):
                     out[(rp.rule.id, value)] = row[3 * i + j]
@@ -390,21 +390,14 @@ def _findings(rulebooks, run, as_of: datetime, include_passed: bool, master: str
             yield finding(Hit(rp, o.row, o.value, o.missing, evidence, o.key, record.get("org_no")), as_of)
     for query in queries:
         for gq in query.group_queries:
-            args = _args_of(gq.groups, as_of)
-            empty = spark.sql(gq.empty_keys.sql(dialect="spark"), args=_args_of(gq.empty_keys, as_of)).collect()
-            rows = spark.sql(gq.groups.sql(dialect="spark"), args=args).toLocalIterator()
+            empty = spark.sql(gq.empty_keys.sql(dialect="spark"), args=_args(gq.empty_keys, as_of)).collect()
+            rows = spark.sql(gq.groups.sql(dialect="spark"), args=_args(gq.groups, as_of)).toLocalIterator()
             for o in group_outcomes(gq, empty, rows):
                 counts[(o.rule, o.value)] += 1
                 if include_passed or o.value is not False:
                     yield group_finding(plans[o.rule].rule, o, as_of)
     for (rule_id, value), n in counts.items():
         run.summary.count(plans[rule_id].rule, OUTCOME_NAMES[value], n)
-
-
-def _args_of(select: exp.Select, as_of: datetime) -> dict | None:
-    if not any(p.name == AS_OF for p in select.find_all(exp.Placeholder)):
-        return None
-    return {AS_OF: as_of.replace(tzinfo=None).isoformat(sep=" ")}
 
 
 # ---- many small evaluations in one query per kind ------------------------------------------------
