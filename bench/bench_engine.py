@@ -165,14 +165,13 @@ def interleaved_batches(variants: dict, reps: int, keep=()) -> tuple[dict[str, l
     return secs, outs
 
 
-def counts_from_tuples(outs, n_rules: int) -> tuple[list[int], int]:
+def counts_from_results(outs, n_rules: int) -> tuple[list[int], int]:
+    """Fires per rule position and undetermined outcomes, from the kind function's results."""
     fired, undetermined = [0] * n_rules, 0
-    for t in outs:
-        for i, v in enumerate(t):
-            if v is True:
-                fired[i] += 1
-            elif v is None:
-                undetermined += 1
+    for fired_at, undetermined_at in outs:
+        for i in fired_at:
+            fired[i] += 1
+        undetermined += len(undetermined_at)
     return fired, undetermined
 
 
@@ -335,7 +334,7 @@ def main(argv=None) -> int:
     for name in bvariants:
         secs, out = bsecs[name], bouts.pop(name)
         if name == "engine kind function":
-            fired, und = counts_from_tuples(out, len(kp.record_rules))
+            fired, und = counts_from_results(out, len(kp.record_rules))
             by_id = dict(zip((rp.rule.id for rp in kp.record_rules), fired))
             counts[name] = [by_id[r["id"]] for r in rules]
             batch_undetermined = und

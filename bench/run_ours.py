@@ -88,7 +88,7 @@ def typed_records(rb, table, keep_raw: bool = False) -> tuple[list[dict] | None,
 
 def time_batch(fn, reps):
     """The peers' `common.time_batch`, except that the previous repetition's result is dropped
-    before the next starts (a million 200-slot tuples is ~2 GB: two would be held otherwise)."""
+    before the next starts (a million results would be held twice otherwise)."""
     secs, out = [], None
     for _ in range(reps):
         out = None
@@ -106,10 +106,9 @@ def run_embedded(a, rb, table) -> dict:
     secs, out = time_batch(lambda: [fn(r, as_of, None, G) for r in records], a.reps)
     order = [rp.rule.id for rp in rb.plan.kind(W.KIND).record_rules]
     fired, undetermined = Counter(), 0
-    for start in range(0, len(out), 50_000):  # column-wise per slice: 200M Python-level steps at 1M otherwise
-        for rule, column in zip(order, zip(*out[start:start + 50_000])):
-            fired[rule] += column.count(True)  # outcomes are exactly True, False or None
-            undetermined += column.count(None)
+    for fired_at, undetermined_at in out:  # positions of the fired / undetermined rules
+        fired.update(order[i] for i in fired_at)
+        undetermined += len(undetermined_at)
     del out
     lat = C.time_latency(lambda r: fn(r, as_of, None, G), records, max(a.lat_calls, 2000))
     return {"n": len(records), "secs": secs, "fired": fired, "undetermined": undetermined, "latency_us": lat,

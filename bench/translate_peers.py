@@ -191,12 +191,12 @@ def verify(path: Path, n: int) -> dict:
     slots = [index[rp.rule.id] for rp in rb.plan.kind(W.KIND).record_rules]  # outcome order → rules.json order
     fn, G = rb.backend.kinds[W.KIND].evaluate, rb.backend.global_facts(W.AS_OF)
     fired, undetermined = [0] * len(rules), [0] * len(rules)
-    for record in records:  # the compiled kind function: one outcome per rule (bench_engine also checks outcomes())
-        for i, value in zip(slots, fn(record, W.AS_OF, None, G)):
-            if value is True:
-                fired[i] += 1
-            elif value is None:  # counted as "not fired", as the reference's False
-                undetermined[i] += 1
+    for record in records:  # the compiled kind function: positions of the fired / undetermined rules
+        fired_at, undetermined_at = fn(record, W.AS_OF, None, G)
+        for i in fired_at:
+            fired[slots[i]] += 1
+        for i in undetermined_at:  # counted as "not fired", as the reference's False
+            undetermined[slots[i]] += 1
     differ = [(rules[i]["id"], ours, theirs) for i, (ours, theirs) in enumerate(zip(fired, ref)) if ours != theirs]
     float_differ = [(rules[i]["id"], ours, theirs) for i, (ours, theirs) in enumerate(zip(fired, ref_float)) if ours != theirs]
     return {

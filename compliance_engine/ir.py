@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Iterator, Union
 
 from .source import Span
-from .types import Type
+from .types import Kind, Type
 
 _span = field(default=None, compare=False, repr=False)
 
@@ -180,3 +180,26 @@ def walk(node: Node) -> Iterator[Node]:
 
 def is_nullable(node: Node) -> bool:
     return bool(node.empty_by)
+
+
+FLIPPED = {"lt": "gt", "le": "ge", "gt": "lt", "ge": "le", "eq": "eq", "ne": "ne"}  # sides swapped
+_NUMBERS = frozenset({Kind.INT, Kind.DECIMAL, Kind.MONEY, Kind.NUMBER})
+
+
+def quotient_comparison(node: Binary) -> tuple[Node, Node, Node, str] | None:
+    """(x, y, z, op) when `node` compares a quotient of numbers with a number — `x / y op z`,
+    or `z op' x / y` turned round — else None. Backends compare `x` with `z·y` instead of
+    dividing (y's sign decides the direction; y = 0 makes it empty, as the division does)."""
+    left, right, op = node.left, node.right, node.op
+    if not _number_division(left):
+        if not _number_division(right):
+            return None
+        left, right, op = right, left, FLIPPED[op]
+    if right.type.kind not in _NUMBERS:
+        return None
+    return left.left, left.right, right, op
+
+
+def _number_division(node: Node) -> bool:
+    return (isinstance(node, Binary) and node.op == "div" and node.left.type.kind in _NUMBERS
+            and node.right.type.kind in _NUMBERS)

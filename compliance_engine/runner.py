@@ -12,6 +12,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterator
 
+import networkx as nx
+
 from .api import OUTCOME_NAMES, Rulebooks
 from .findings import Finding, Rejection
 from .records import read_rows
@@ -67,19 +69,24 @@ class Run:
 
 
 def read_cases(rulebooks: Rulebooks, files: list[tuple[Path, RecordKind]]) -> Run:
-    summary, rejections, records = RunSummary(), [], {}
+    run = Run(RunSummary(), [], {})
     for path, kind in files:
-        rows = records.setdefault(kind.name, [])
-        for row in read_rows(path, kind):
-            summary.read += 1
-            if row.record is None:
-                summary.rejected += 1
-                rejections.append(Rejection(record_kind=kind.name, source=str(path), line=row.line,
+        _read_file(run, path, kind, run.records.setdefault(kind.name, []))
+    return run
+
+
+def _read_file(run: Run, path: Path, kind: RecordKind, rows: list[dict]) -> None:
+    """Append the file's accepted records to `rows`; count and keep its rejections."""
+    summary = run.summary
+    for row in read_rows(path, kind):
+        summary.read += 1
+        if row.record is None:
+            summary.rejected += 1
+            run.rejections.append(Rejection(record_kind=kind.name, source=str(path), line=row.line,
                                             reason=row.rejection.reason))
-            else:
-                rows.append(row.record)
+        else:
+            rows.append(row.record)
     summary.evaluated = summary.read - summary.rejected
-    return Run(summary, rejections, records)
 
 
 def evaluate(rulebooks: Rulebooks, run: Run, as_of: datetime, include_passed: bool) -> Iterator[Finding]:
@@ -88,6 +95,74 @@ def evaluate(rulebooks: Rulebooks, run: Run, as_of: datetime, include_passed: bo
     counts: Counter = Counter()
     for outcome in rulebooks.backend.evaluate(run.records, as_of, G, include_passed=include_passed, counts=counts):
         yield rulebooks.finding(outcome, as_of, G)
+    _count(rulebooks, run, counts)
+
+
+def stream_cases(rulebooks: Rulebooks, files: list[tuple[Path, RecordKind]], as_of: datetime,
+                 include_passed: bool) -> tuple[Run, Iterator[Finding]]:
+    """`read_cases` + `evaluate` a kind at a time, for runs that keep no records afterwards (no
+    notices): a kind's records, and those its rules' windows read, are held only until the last
+    kind that needs them is evaluated — memory follows the largest kind with those its windows
+    read, not the whole input. Findings come a kind at a time (`_evaluation_order`), in record
+    order inside a kind; the run's counts are complete once they are all consumed."""
+    run = Run(RunSummary(), [], {})
+    return run, _stream(rulebooks, run, _files_by_kind(files), as_of, include_passed)
+
+
+def _files_by_kind(files: list[tuple[Path, RecordKind]]) -> dict[str, list[tuple[Path, RecordKind]]]:
+    by_kind: dict[str, list] = {}
+    for path, kind in files:
+        by_kind.setdefault(kind.name, []).append((path, kind))
+    return by_kind
+
+
+def _stream(rulebooks: Rulebooks, run: Run, by_kind: dict, as_of: datetime, include_passed: bool) -> Iterator[Finding]:
+    needs = {name: [name, *_window_kinds(rulebooks, name)] for name in by_kind}
+    order = _evaluation_order(needs)
+    last_use = {need: i for i, name in enumerate(order) for need in needs[name]}
+    G = rulebooks.backend.global_facts(as_of)
+    counts: Counter = Counter()
+    held: dict[str, list[dict]] = {}
+    for i, name in enumerate(order):
+        for need in needs[name]:
+            if need not in held:
+                held[need] = []
+                for path, kind in by_kind.get(need, ()):
+                    _read_file(run, path, kind, held[need])
+        for outcome in rulebooks.backend.evaluate(held, as_of, G, include_passed=include_passed, counts=counts,
+                                                  kinds=(name,)):
+            yield rulebooks.finding(outcome, as_of, G)
+        for done in [k for k in held if last_use[k] <= i]:
+            del held[done]
+    _count(rulebooks, run, counts)
+
+
+def _evaluation_order(needs: dict[str, list[str]]) -> list[str]:
+    """The kinds to evaluate (`needs`' keys, in file order) so that kinds sharing records come
+    one after another, each after the kinds its windows read: a kind is then held from its
+    first use to its last without the unrelated kinds in between."""
+    graph = nx.DiGraph()
+    graph.add_nodes_from(needs)
+    graph.add_edges_from((need, name) for name, wanted in needs.items() for need in wanted[1:] if need in needs)
+    position = {name: i for i, name in enumerate(needs)}
+    order = []
+    for component in sorted(nx.weakly_connected_components(graph), key=lambda c: min(map(position.get, c))):
+        part = graph.subgraph(component)
+        if nx.is_directed_acyclic_graph(part):
+            order += nx.lexicographical_topological_sort(part, key=position.get)
+        else:  # windows reading each other: file order
+            order += sorted(component, key=position.get)
+    return order
+
+
+def _window_kinds(rulebooks: Rulebooks, name: str) -> list[str]:
+    """Other record kinds that the windows of `name`'s rules read."""
+    plan = rulebooks.plan.kind(name)
+    rules = () if plan is None else (*plan.record_rules, *plan.group_rules)
+    return list(dict.fromkeys(w.kind.name for rp in rules for w in rp.rule.windows if w.kind.name != name))
+
+
+def _count(rulebooks: Rulebooks, run: Run, counts: Counter) -> None:
     rules = {r.id: r for r in rulebooks.program.rules}
     for (rule_id, value), n in counts.items():
         if n:

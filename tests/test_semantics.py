@@ -222,6 +222,90 @@ def compile_rules_once(tmp_path_factory):
     return load_rulebooks([path])
 
 
+_QUOTIENT_OPS = {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!="}
+_QUOTIENT_RULES = {**{f"Q-{name}": f"x / y {op} 0.5" for name, op in _QUOTIENT_OPS.items()},
+                   **{f"QR-{name}": f"-1.5 {op} x / y" for name, op in _QUOTIENT_OPS.items()},
+                   "QN-int": "n / 4 >= x"}
+
+
+@pytest.fixture(scope="module")
+def quotient_rules(tmp_path_factory):
+    path = tmp_path_factory.mktemp("quotient") / "quotient.rules"
+    path.write_text(rulebook(_QUOTIENT_RULES), encoding="utf-8")
+    return load_rulebooks([path])
+
+
+_two_places = st.integers(-10**6, 10**6).map(lambda i: Decimal(i) / 100)
+
+
+@settings(max_examples=150, deadline=None)
+@given(x=_two_places, y=st.one_of(st.none(), st.just(Decimal(0)), _two_places), n=st.one_of(st.none(), st.integers(-9, 9)))
+def test_quotient_comparisons_equal_the_division(quotient_rules, x, y, n):
+    """`x / y OP z` is compiled without dividing; the answer is the exact quotient's, empty when
+    y is empty or 0, for a divisor of either sign and z on either side."""
+    import operator
+
+    compare = {"lt": operator.lt, "le": operator.le, "gt": operator.gt, "ge": operator.ge, "eq": operator.eq, "ne": operator.ne}
+    quotient = None if y is None or y == 0 else x / y
+    expected = {f"Q-{k}": None if quotient is None else f(quotient, Decimal("0.5")) for k, f in compare.items()}
+    expected |= {f"QR-{k}": None if quotient is None else f(Decimal("-1.5"), quotient) for k, f in compare.items()}
+    expected["QN-int"] = None if n is None else Decimal(n) / 4 >= x
+    typed = {"r": [quotient_rules.coerce("r", {**BASE, "x": x, "y": y, "n": n})]}
+    assert {o.plan.rule.id: o.value for o in quotient_rules.outcomes(typed, AS_OF)} == expected
+
+
+_SHARING_RULES = {
+    "SH-1": "y is not empty and abs(x - y) / y > 0.5",
+    "SH-2": "n > 3 and abs(x - y) > 10",  # first use of abs(x - y) may sit behind a failed guard
+    "SH-3": "abs(x - y) + (n ?? 0) >= 1 or (y ?? 0) * 2 == x",
+    "SH-4": "(m2 ?? 0) * 2 > m and x - y < 0",
+    "SH-5": "x - y > 0 and (n ?? 0) * 2 > 5",
+}
+_LOOKALIKE_RULES = {  # shapes that differ only in one operand or the operator: never shared
+    "LK-1": "x * 2 > 3 and (y ?? 0) * 2 < 3",
+    "LK-2": "x + (y ?? 0) > 100",
+    "LK-3": "x - (y ?? 0) < -100 or (y ?? 0) - x > 1",
+}
+
+
+@pytest.fixture(scope="module")
+def sharing_rulebooks(tmp_path_factory):
+    path = tmp_path_factory.mktemp("sharing") / "sharing.rules"
+    same_names = "".join(  # lets and window results of one name in two rules are two values
+        f'rule {rid} "{rid}" {{\n  on r\n  level 一级\n  owner 部\n  let shift = {let}\n'
+        f'  window over r by c compute top = max({top})\n  when shift * 2 > 5 or top * 2 > 5\n}}\n'
+        for rid, let, top in (("SN-1", "x + 1", "x"), ("SN-2", "x - 1", "n")))
+    path.write_text(rulebook(_SHARING_RULES | _LOOKALIKE_RULES) + same_names, encoding="utf-8")
+    return load_rulebooks([path])
+
+
+def test_shared_subexpressions_are_computed_once_per_record(tmp_path):
+    (tmp_path / "s.rules").write_text(rulebook(_SHARING_RULES), encoding="utf-8")
+    source = load_rulebooks([tmp_path / "s.rules"]).backend.source
+    kind = source[source.index("def kind_0"):]
+    kind = kind[:kind.index("\ndef ")]
+    # x - y and abs(x - y) (each in 3 rules or more) get a local each, computed at first use
+    (init,) = [line.split(" = UNSET")[0].split(" = ") for line in kind.splitlines() if line.endswith(" = UNSET")]
+    assert len(init) == 2
+    users = [line for line in kind.splitlines() if line.startswith("    if ") and any(f"{c} if {c} is not UNSET" in line for c in init)]
+    assert len(users) == len(_SHARING_RULES)
+
+
+@settings(max_examples=120, deadline=None)
+@given(x=_two_places, y=st.one_of(st.none(), st.just(Decimal(0)), _two_places),
+       n=st.one_of(st.none(), st.integers(-9, 9)), m2=st.one_of(st.none(), _two_places))
+def test_sharing_subexpressions_changes_no_outcome(sharing_rulebooks, x, y, n, m2):
+    """The generated code (subexpressions shared between rules) answers as the IR interpreter,
+    which evaluates every rule on its own."""
+    from compliance_engine.backends.python.interpreter import Interpreter, trace_rule
+
+    rb = sharing_rulebooks
+    record = rb.coerce("r", {**BASE, "x": x, "y": y, "n": n, "m2": m2})
+    interpreter = Interpreter(rb.backend.calendar)
+    for o in rb.outcomes({"r": [record]}, AS_OF):
+        assert o.value is trace_rule(interpreter, o.plan.rule, record, AS_OF, {}, o.aggregates).value, o.plan.rule.id
+
+
 # ---- time ------------------------------------------------------------------------------------
 def test_date_used_as_datetime_means_midnight(outcomes):
     conds = {"DT-1": "d == 2026-01-31T00:00", "DT-2": "d < a", "DT-3": "a - d == 10 h",

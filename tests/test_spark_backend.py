@@ -82,6 +82,30 @@ def test_a_construct_without_a_spark_form_is_unsupported_not_printed():
         to_spark(as_double, {})
 
 
+def _correlated_windows(select: exp.Select) -> list[exp.Subquery]:
+    """Scalar subqueries over a records table that read the record under test (`t`)."""
+    return [s for s in select.find_all(exp.Subquery)
+            if isinstance(s.this, exp.Select) and not s.alias
+            and any(t.name.startswith("records_") for t in s.this.find_all(exp.Table))
+            and any(c.table == "t" for c in s.this.find_all(exp.Column))]
+
+
+def test_window_subqueries_run_as_grouped_joins():
+    """Spark plans a window's non-equality condition (period >= f(t.period)) as a cartesian
+    product of records; every window of the standard rulebooks is a grouped join instead, and
+    windows over the same rows share one."""
+    from compliance_engine.backends.sql.spark_runner import _joined
+
+    plan = load_rulebooks([ROOT / "rulebooks"]).plan
+    windows = joins = 0
+    for query in compile_spark(plan, evidence=True):
+        windows += len(_correlated_windows(query.select))
+        select = _joined(plan, query.select)
+        assert _correlated_windows(select) == [], query.kind
+        joins += sum(1 for j in select.find_all(exp.Join) if j.alias_or_name.startswith("__win"))
+    assert 0 < joins < windows
+
+
 def test_weekday_is_iso_on_spark():  # sqlglot's own Spark form of ISODOW is off by one
     tree = to_spark(exp.select(exp.func("ISODOW", exp.column("d", table="t"))).from_("records_x"), {})
     assert "(WEEKDAY(t.d) + 1)" in tree.sql("spark") and "DAYOFWEEK" not in tree.sql("spark")

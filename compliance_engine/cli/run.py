@@ -16,7 +16,7 @@ from ..org import OrgError, load_directory
 from ..records import RecordFileError
 from ..render import FORMATS, write_notices
 from ..findings_io import FINDINGS_FORMATS, ParquetFindingsWriter
-from ..runner import evaluate, read_cases
+from ..runner import evaluate, read_cases, stream_cases
 from .engines import ENGINES, EngineSettings, choose_engine, evaluate_with
 from .output import ExitCode, case_files, show_diagnostics
 
@@ -73,7 +73,7 @@ def run_command(rulebook_paths, case_paths, kind, as_of, out_dir, fmt, include_p
     engine = choose_engine(engine, rulebooks, files)
     settings = EngineSettings(progress, memory_limit, workdir, spark_master)
     try:
-        run, findings = _evaluate(engine, rulebooks, files, as_of, include_passed, settings)
+        run, findings = _evaluate(engine, rulebooks, files, as_of, include_passed, settings, keep_records=bool(notices_dir))
     except RecordFileError as err:
         raise click.UsageError(str(err)) from None
     if notices_dir:
@@ -100,8 +100,12 @@ def _formats(option: str, text: str, known: tuple[str, ...]) -> tuple[str, ...]:
     return formats
 
 
-def _evaluate(engine: str, rulebooks, files, as_of, include_passed: bool, settings: EngineSettings):
-    """(run, findings) by the chosen engine; untranslatable rules stop the SQL engines (E0601)."""
+def _evaluate(engine: str, rulebooks, files, as_of, include_passed: bool, settings: EngineSettings,
+              keep_records: bool):
+    """(run, findings) by the chosen engine; untranslatable rules stop the SQL engines (E0601).
+    The Python engine holds one kind at a time unless the records are wanted afterwards (notices)."""
+    if engine == "python" and not keep_records:
+        return stream_cases(rulebooks, files, as_of, include_passed)
     if engine == "python":
         run = read_cases(rulebooks, files)
         return run, evaluate(rulebooks, run, as_of, include_passed)

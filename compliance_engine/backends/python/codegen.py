@@ -1,7 +1,8 @@
 """Plan → one Python module of plain functions, compiled once per content hash.
 
 Per record kind: `kind_K(r, as_of, A, G)` evaluates every record rule of that kind and
-returns a tuple of outcomes (True fired, False passed, None undetermined); per rule an
+returns `(fired, undetermined)`: the positions (in the kind's record rules) of the rules that
+fired and of those undetermined, every other rule passed; per rule an
 evidence function returns its lets', facts' and aggregates' values; per window small
 functions for `where`, the range bounds and the aggregate arguments; per group rule a
 function over the group's key and aggregates; `global_facts(as_of)` computes facts that
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from ... import ir
 from ...model import Fact, Rule, Window
 from ...plan import KindPlan, Plan
-from .expressions import ExprGen
+from .expressions import ExprGen, shapes
 
 
 @dataclass
@@ -69,11 +70,30 @@ def _write_kind(w: _Writer, k: int, kind: KindPlan) -> None:
     local = {("field", "this", f): f"f{i}" for i, f in enumerate(fields)}
     for f, name in zip(fields, local.values()):
         w.emit(f"{name} = r[{f!r}]")
-    for rp in kind.record_rules:
-        names = _rule_section(w, rp.rule, rp.slot, local)
-        gen = ExprGen(w.constants, names.__getitem__)
-        w.emit(f"o{rp.slot} = {gen.gen(rp.rule.condition)}")
-    w.emit("return (" + "".join(f"o{rp.slot}, " for rp in kind.record_rules) + ")")
+    # positions of the fired and the undetermined rules, the rest passed: most records pass
+    # most rules, and a branch per rule costs far less than building a 200-outcome tuple
+    w.emit("F = []")
+    nullable = any(rp.rule.condition.empty_by for rp in kind.record_rules)
+    if nullable:
+        w.emit("U = []")
+    counts = shapes(root for rp in kind.record_rules for root in (rp.rule.condition, *(v for _, v in rp.rule.lets)))
+    shared = {s: f"c{i}" for i, s in enumerate(s for s, n in counts.items() if n > 1)}
+    start = len(w.lines)
+    for i, rp in enumerate(kind.record_rules):
+        names = _rule_section(w, rp.rule, rp.slot, local, shared)
+        condition = ExprGen(w.constants, names.__getitem__, shared).gen(rp.rule.condition)
+        if rp.rule.condition.empty_by:  # may be undetermined
+            w.emit(f"if (_v := {condition}):")
+            w.emit(f"F.append({i})", 2)
+            w.emit("elif _v is None:")
+            w.emit(f"U.append({i})", 2)
+        else:
+            w.emit(f"if {condition}:")
+            w.emit(f"F.append({i})", 2)
+    w.emit("return F, U" if nullable else "return F, ()")
+    used = [c for c in shared.values() if any(f"({c} := " in line for line in w.lines[start:])]
+    if used:  # computed at first use, by whichever rule needs it first
+        w.lines.insert(start, "    " + " = ".join(used) + " = UNSET")
     for rp in kind.record_rules:
         _write_evidence(w, f"kind_{k}_evidence_{rp.slot}", rp.rule, rp.slot, field_from_record=True)
     for rp in kind.group_rules:
@@ -88,11 +108,11 @@ def _this_fields(rule: Rule) -> list[ir.FieldRef]:
     return [n for root in roots for n in ir.walk(root) if isinstance(n, ir.FieldRef) and n.scope == "this"]
 
 
-def _rule_section(w: _Writer, rule: Rule, slot: int, fields: dict) -> dict:
+def _rule_section(w: _Writer, rule: Rule, slot: int, fields: dict, shared: dict | None = None) -> dict:
     """Emit the rule's facts, aggregates and lets as locals; return the name map for it."""
     names = dict(fields)
     lookup = _lookup(names, w.global_index)
-    gen = ExprGen(w.constants, lookup)
+    gen = ExprGen(w.constants, lookup, shared)
     for j, fact in enumerate(f for f in rule.facts if f.kind):
         w.emit(f"x{slot}_{j} = {gen.gen(fact.value)}")
         names[("fact", fact.name)] = f"x{slot}_{j}"

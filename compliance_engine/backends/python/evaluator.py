@@ -81,8 +81,10 @@ class PythonBackend:
 
     # ---- evaluation ----------------------------------------------------------------------------
     def evaluate(self, records: dict[str, list[dict]], as_of, G: tuple | None = None, *,
-                 include_passed: bool = True, counts: Counter | None = None) -> Iterator[Outcome]:
-        """Every rule on every record of `records` (kind → rows); windows see all of `records`.
+                 include_passed: bool = True, counts: Counter | None = None,
+                 kinds: tuple[str, ...] | None = None) -> Iterator[Outcome]:
+        """Every rule on every record of `records` (kind → rows), or of `kinds` only; windows
+        see all of `records`.
 
         Passed outcomes are yielded only with `include_passed`; `counts` (if given) receives
         (rule id, True/False/None) → number for every outcome, yielded or not.
@@ -90,7 +92,7 @@ class PythonBackend:
         G = self.global_facts(as_of) if G is None else G
         indexes: dict[int, dict] = {}
         for kind_name, rows in records.items():
-            runtime = self.kinds.get(kind_name)
+            runtime = self.kinds.get(kind_name) if kinds is None or kind_name in kinds else None
             if runtime is None:
                 continue
             yield from self._records(runtime, rows, records, indexes, as_of, G, include_passed, counts)
@@ -111,22 +113,36 @@ class PythonBackend:
                  include_passed: bool = True, counts: Counter | None = None) -> Iterator[Outcome]:
         plans, fn = runtime.plan.record_rules, runtime.evaluate
         windows = runtime.windows
-        chunk: list[tuple] = []
+        fired_n, undetermined_n, seen = [0] * len(plans), [0] * len(plans), 0
         for r in rows:
             A = self._aggregates(windows, r, records, indexes, as_of, G) if windows else None
-            values = fn(r, as_of, A, G)
-            if counts is not None:
-                chunk.append(values)
-                if len(chunk) == _CHUNK:
-                    _count(plans, chunk, counts)
-                    chunk = []
-            # most records pass every rule: test the whole tuple at C speed before looking closer
-            if include_passed or True in values or None in values:
+            fired, undetermined = fn(r, as_of, A, G)
+            seen += 1
+            for i in fired:
+                fired_n[i] += 1
+            for i in undetermined:
+                undetermined_n[i] += 1
+            if include_passed:
+                values = [False] * len(plans)
+                for i in fired:
+                    values[i] = True
+                for i in undetermined:
+                    values[i] = None
                 for rp, value in zip(plans, values):
-                    if include_passed or value is not False:
-                        yield Outcome(rp, r, value, A.get(rp.slot) if A else None)
-        if counts is not None and chunk:
-            _count(plans, chunk, counts)
+                    yield Outcome(rp, r, value, A.get(rp.slot) if A else None)
+            elif undetermined:  # in rule order, as with include_passed
+                for i in sorted((*fired, *undetermined)):
+                    yield Outcome(plans[i], r, None if i in undetermined else True,
+                                  A.get(plans[i].slot) if A else None)
+            else:
+                for i in fired:
+                    yield Outcome(plans[i], r, True, A.get(plans[i].slot) if A else None)
+        if counts is not None:
+            for rp, f, u in zip(plans, fired_n, undetermined_n):
+                rule = rp.rule.id
+                counts[(rule, True)] += f
+                counts[(rule, None)] += u
+                counts[(rule, False)] += seen - f - u
 
     def _aggregates(self, windows, r, records, indexes, as_of, G) -> dict[int, tuple]:
         out = {}
@@ -176,19 +192,6 @@ class PythonBackend:
         rp = outcome.plan
         names = [*rp.empty_fields, *rp.empty_names]
         return [n for n in names if evidence.get(n, outcome.record.get(n)) is None]
-
-
-_CHUNK = 4096
-
-
-def _count(plans, chunk: list[tuple], counts: Counter) -> None:
-    """Outcome counts per rule for a chunk of records, one column at a time."""
-    for rp, column in zip(plans, zip(*chunk)):
-        fired, passed = column.count(True), column.count(False)
-        rule = rp.rule.id
-        counts[(rule, True)] += fired
-        counts[(rule, False)] += passed
-        counts[(rule, None)] += len(column) - fired - passed
 
 
 def _compile(plan: Plan, calendar: WorkdayCalendar) -> dict:

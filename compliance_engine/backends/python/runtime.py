@@ -84,8 +84,17 @@ def contains_any(container, items) -> bool:
     return any(i in container for i in items)
 
 
+class _Unset:
+    """Not computed yet: a value shared by several rules of a record is computed at first use."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET = _Unset()
+
 EXPORTED = {
-    "Decimal": Decimal, "Month": Month, "CalendarDuration": CalendarDuration,
+    "UNSET": UNSET, "Decimal": Decimal, "Month": Month, "CalendarDuration": CalendarDuration,
     "to_datetime": to_datetime, "to_date": to_date, "plus": plus, "minus": minus, "divide": divide,
     "times": times, "earliest": earliest, "latest": latest, "month_of": month_of,
     "period_start": period_start, "period_end": period_end, "contains": contains,

@@ -93,7 +93,7 @@ def evaluate_kind(con, plan: Plan, query: KindQuery, rows: int, as_of: datetime,
         if on_chunk and rows:
             on_chunk(rows)
         return
-    select = _hits_select(plan, query, include_passed)
+    select = hits_select(plan, query, include_passed)
     comp = ExprCompiler(plan)
     types = {rp.rule.id: {n: t for n, t in evidence_types(comp, rp) if needs_conversion(t)} for rp in query.rules}
     takes_as_of = uses_as_of(select)
@@ -104,7 +104,7 @@ def evaluate_kind(con, plan: Plan, query: KindQuery, rows: int, as_of: datetime,
         if takes_as_of:
             params[AS_OF] = as_of
         for batch in con.sql(sql, params=params).to_arrow_reader(_FETCH_ROWS):
-            yield from _batch_hits(query, kind, batch, include_passed, types)
+            yield from batch_hits(query, kind, batch, include_passed, types)
         if on_chunk:
             on_chunk(params[ROW_TO] - start)
 
@@ -112,7 +112,7 @@ def evaluate_kind(con, plan: Plan, query: KindQuery, rows: int, as_of: datetime,
 _FETCH_ROWS = 50_000
 
 
-def _hits_select(plan: Plan, query: KindQuery, include_passed: bool) -> exp.Select:
+def hits_select(plan: Plan, query: KindQuery, include_passed: bool) -> exp.Select:
     """SELECT __row, keys, [org_no], then per rule its outcome, missing list and evidence; without
     `include_passed`, only the records where some rule did not pass."""
     q = "q"
@@ -136,7 +136,7 @@ def _hits_select(plan: Plan, query: KindQuery, include_passed: bool) -> exp.Sele
 _ORG_NO = "__org_no"
 
 
-def _batch_hits(query: KindQuery, kind, batch, include_passed: bool, types: dict) -> Iterator[Hit]:
+def batch_hits(query: KindQuery, kind, batch, include_passed: bool, types: dict) -> Iterator[Hit]:
     """Hits of an Arrow batch, rule by rule: only the cells of outcomes worth a finding become
     Python objects (a row holds three columns per rule)."""
     import pyarrow.compute as pc

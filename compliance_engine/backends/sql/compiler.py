@@ -143,20 +143,16 @@ class ExprCompiler:
         round when y < 0, empty when y is 0 or empty (as the division would be). Exact (decimal
         products are exact), where the division keeps 10 places — and no 128-bit integer division
         per record, the cost of every ratio rule."""
-        left, right, op = n.left, n.right, n.op
-        if not _number_division(left):
-            if not _number_division(right):
-                return None
-            left, right, op = right, left, _FLIPPED[op]
-        if right.type.kind not in _NUMBERS:
+        if (parts := ir.quotient_comparison(n)) is None:
             return None
-        x, y, z = self.gen(left.left, scope), self.gen(left.right, scope), self.gen(right, scope)
+        dividend, divisor, bound, op = parts
+        x, y, z = self.gen(dividend, scope), self.gen(divisor, scope), self.gen(bound, scope)
         product = exp.Mul(this=exp.paren(z), expression=exp.paren(y))
         zero = exp.Literal.number(0)
         return exp.paren(exp.Case()
                          .when(exp.GT(this=y.copy(), expression=zero), _COMPARE[op](this=x, expression=product))
                          .when(exp.LT(this=y.copy(), expression=zero.copy()),
-                               _COMPARE[_FLIPPED[op]](this=x.copy(), expression=product.copy())))
+                               _COMPARE[ir.FLIPPED[op]](this=x.copy(), expression=product.copy())))
 
     def _promoted(self, node: ir.Node, other: ir.Node, scope: _Scope) -> exp.Expression:
         code = self.gen(node, scope)
@@ -257,15 +253,6 @@ class ExprCompiler:
 
 
 _TIME_RESULT = {Kind.DATE: "DATE", Kind.DATETIME: "TIMESTAMP", Kind.MONTH: "MONTH"}
-
-
-_NUMBERS = frozenset({Kind.INT, Kind.DECIMAL, Kind.MONEY, Kind.NUMBER})
-_FLIPPED = {"lt": "gt", "le": "ge", "gt": "lt", "ge": "le", "eq": "eq", "ne": "ne"}
-
-
-def _number_division(node: ir.Node) -> bool:
-    return (isinstance(node, ir.Binary) and node.op == "div" and node.left.type.kind in _NUMBERS
-            and node.right.type.kind in _NUMBERS)
 
 
 def literal(value, t: Type) -> exp.Expression:

@@ -11,8 +11,9 @@ is bound as text (`CAST(:as_of AS TIMESTAMP_NTZ)`), so the Python side never con
 
 from __future__ import annotations
 
-from datetime import datetime
 import tempfile
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Iterator, Mapping, Sequence
 
@@ -24,10 +25,20 @@ from ...plan import Plan
 from ...records import _format_of
 from ...schema import RecordKind
 from ...types import Kind, Type
-from .compiler import AS_OF, ROW_ID, KindQuery, evidence_column, uses_as_of, missing_column, outcome_column, table_name
-from .duckdb_runner import SqlOutcome
+from .compiler import (
+    AS_OF,
+    ROW_ID,
+    KindQuery,
+    evidence_column,
+    missing_column,
+    outcome_column,
+    table_name,
+    uses_as_of,
+)
 from .dates import CALENDAR, CALENDAR_RANGE
+from .duckdb_runner import SqlOutcome
 from .spark_dialect import SPARK_FUNCTIONS, compile_spark
+from .spark_joins import decorrelated
 
 DEFAULT_MASTER = "local[2]"
 BATCH = "__batch"  # run_batches: which evaluation a row belongs to
@@ -121,29 +132,39 @@ def register_calendar(spark, calendar: WorkdayCalendar | None) -> None:
     frame = arrays.select(F.posexplode(F.arrays_zip("work", "idx")).alias("pos", "d")).select(
         F.date_add(start, F.col("pos")).alias("day"), F.col("d.work").alias("is_workday"),
         F.col("d.idx").alias("workday_index"))
-    frame.cache().createOrReplaceTempView(CALENDAR)
+    # stored now, so Spark knows its size (~2 MB) and broadcasts it: each hoisted lookup is then a
+    # hash join on the records' side, not a shuffle of them
+    frame.cache().count()
+    frame.createOrReplaceTempView(CALENDAR)
     _READY[id(spark)] = calendar.version
 
 
 def records_frame(spark, kind: RecordKind, rows: Sequence[dict], extra: Sequence[tuple] = (),
                   row_ids: Sequence[int] | None = None):
     """Typed records as a DataFrame: `__row` (their positions, or `row_ids`), `extra` columns
-    ((name, Spark type, value per row)), the kind's fields."""
+    ((name, Spark type, value per row)), the kind's fields. Sent as one Arrow table with the
+    exact types (`records.arrow_type`), not as pickled rows."""
+    import pyarrow as pa
     from pyspark.sql import types as T
 
-    convert = [(f.name, _python_value(f.type)) for f in kind.fields]
+    from ...records import arrow_type
+
     schema = T.StructType([T.StructField(ROW_ID, T.LongType())]
                           + [T.StructField(name, dtype) for name, dtype, _ in extra]
                           + [T.StructField(f.name, spark_type(f.type)) for f in kind.fields])
     ids = range(len(rows)) if row_ids is None else row_ids
-    data = [(ids[i], *(values[i] for _, _, values in extra),
-             *(None if (v := r.get(name)) is None else conv(v) if conv else v for name, conv in convert))
-            for i, r in enumerate(rows)]
-    return spark.createDataFrame(data, schema, verifySchema=False)
+    columns = [pa.array(ids, pa.int64())]
+    extra_types = {T.LongType: pa.int64(), T.TimestampNTZType: pa.timestamp("us")}
+    columns += [pa.array(values, extra_types[type(dtype)]) for _, dtype, values in extra]
+    for f in kind.fields:
+        conv = _python_value(f.type)
+        values = [None if (v := r.get(f.name)) is None else conv(v) if conv else v for r in rows]
+        columns.append(pa.array(values, arrow_type(f.type)))
+    return spark.createDataFrame(pa.Table.from_arrays(columns, names=schema.names), schema)
 
 
 def _python_value(t: Type):
-    """How a typed value becomes what PySpark takes for `spark_type(t)`; None: as it is."""
+    """How a typed value becomes what Arrow takes for `spark_type(t)`; None: as it is."""
     from ...coerce import iso_duration
 
     if t.kind is Kind.MONTH:
@@ -154,6 +175,16 @@ def _python_value(t: Type):
         item = _python_value(t.item)
         return None if item is None else (lambda v: [item(x) for x in v])
     return None
+
+
+def _register_records(spark, plan: Plan, records: Mapping[str, list[dict]]) -> list:
+    """Each kind's records as its view, cached (every window and join reads them again)."""
+    cached = []
+    for name, kind in plan.program.kinds.items():
+        frame = records_frame(spark, kind, list(records.get(name, []))).cache()
+        frame.createOrReplaceTempView(table_name(name))
+        cached.append(frame)
+    return cached
 
 
 def file_frame(spark, path: Path, kind: RecordKind):
@@ -236,10 +267,9 @@ def _with_row_ids(spark, frame):
     return frame.select(row.alias(ROW_ID), *[c for c in frame.columns if c != "__id"])
 
 
-def _register_files(spark, plan: Plan, files: list[tuple[Path, RecordKind]], row_ids: bool) -> list:
-    """Each kind's files (unioned in the given order) as its records view; returns cached frames."""
-    from pyspark.sql import functions as F
-
+def _register_files(spark, plan: Plan, files: list[tuple[Path, RecordKind]]) -> list:
+    """Each kind's files (unioned in the given order) as its records view, `__row` the position
+    in that union (unique: window joins group by it); returns the stored frames."""
     by_kind: dict[str, list] = {}
     for path, kind in files:
         by_kind.setdefault(kind.name, []).append(file_frame(spark, Path(path), kind))
@@ -252,10 +282,8 @@ def _register_files(spark, plan: Plan, files: list[tuple[Path, RecordKind]], row
         frame = frames[0]
         for other in frames[1:]:
             frame = frame.unionByName(other)
-        if row_ids:  # stored once (monotonically_increasing_id is not deterministic when recomputed)
-            frame = _with_row_ids(spark, frame).localCheckpoint(eager=True)
-        else:
-            frame = frame.select(F.lit(0).cast("bigint").alias(ROW_ID), *frame.columns).cache()
+        # stored once (monotonically_increasing_id is not deterministic when recomputed)
+        frame = _with_row_ids(spark, frame).localCheckpoint(eager=True)
         frame.createOrReplaceTempView(table_name(name))
         cached.append(frame)
     return cached
@@ -269,6 +297,14 @@ def _args(select: exp.Expression, as_of: datetime | None) -> dict | None:
     return {AS_OF: as_of.replace(tzinfo=None).isoformat(sep=" ")}
 
 
+def _joined(plan: Plan, select: exp.Select, batches: bool = False) -> exp.Select:
+    """The query with its window subqueries as grouped joins (spark_joins.py); `batches`: of
+    run_batches, whose records are told apart by (batch, `__row`)."""
+    extra = (BATCH, BATCH_AS_OF) if batches else ()
+    fields = {table_name(name): frozenset((ROW_ID, *extra, *kind.field_names)) for name, kind in plan.program.kinds.items()}
+    return decorrelated(select, fields, (ROW_ID, BATCH) if batches else (ROW_ID,))
+
+
 def run_records(plan: Plan, records: Mapping[str, list[dict]], as_of: datetime,
                 queries: list[KindQuery] | None = None, calendar: WorkdayCalendar | None = None,
                 spark=None, master: str | None = None) -> Iterator[SqlOutcome]:
@@ -276,11 +312,14 @@ def run_records(plan: Plan, records: Mapping[str, list[dict]], as_of: datetime,
     `compile_spark` may be given to skip compiling again."""
     spark = spark or session(master)
     register_calendar(spark, calendar)
-    for name, kind in plan.program.kinds.items():
-        records_frame(spark, kind, list(records.get(name, []))).createOrReplaceTempView(table_name(name))
-    for query in queries if queries is not None else compile_spark(plan):
-        if query.rules and query.kind in records:
-            yield from _fetch(spark, plan.program.kinds[query.kind], query, as_of)
+    cached = _register_records(spark, plan, records)
+    try:
+        for query in queries if queries is not None else compile_spark(plan):
+            if query.rules and query.kind in records:
+                yield from _fetch(spark, plan, query, as_of)
+    finally:
+        for frame in cached:
+            frame.unpersist()
 
 
 def run_files(plan: Plan, files: list[tuple[Path, RecordKind]], as_of: datetime,
@@ -291,20 +330,21 @@ def run_files(plan: Plan, files: list[tuple[Path, RecordKind]], as_of: datetime,
     """
     spark = spark or session(master)
     register_calendar(spark, calendar)
-    cached = _register_files(spark, plan, files, row_ids=True)
+    cached = _register_files(spark, plan, files)
     read = {kind.name for _, kind in files}
     try:
         for query in compile_spark(plan):
             if query.rules and query.kind in read:  # a kind without files has no outcomes
-                yield from _fetch(spark, plan.program.kinds[query.kind], query, as_of)
+                yield from _fetch(spark, plan, query, as_of)
     finally:
         for frame in cached:
             frame.unpersist()
 
 
-def _fetch(spark, kind: RecordKind, query: KindQuery, as_of: datetime | None,
-           select: exp.Select | None = None) -> Iterator[SqlOutcome]:
-    frame = spark.sql((select or query.select).sql(dialect="spark"), args=_args(query.select, as_of))
+def _fetch(spark, plan: Plan, query: KindQuery, as_of: datetime | None) -> Iterator[SqlOutcome]:
+    """Every outcome of the query's rules on every record (for the tests and small inputs)."""
+    kind = plan.program.kinds[query.kind]
+    frame = spark.sql(_joined(plan, query.select).sql(dialect="spark"), args=_args(query.select, as_of))
     names = frame.columns
     keys = [names.index(k) for k in kind.key_fields]
     slots = [(rp.rule.id, names.index(outcome_column(rp.rule.id)), names.index(missing_column(rp.rule.id)),
@@ -324,14 +364,14 @@ def count_files(plan: Plan, files: list[tuple[Path, RecordKind]], as_of: datetim
     """(rule id, outcome) → number, aggregated inside Spark (no row reaches Python)."""
     spark = spark or session(master)
     register_calendar(spark, calendar)
-    cached = _register_files(spark, plan, files, row_ids=False)
+    cached = _register_files(spark, plan, files)
     out: dict = {}
     read = {kind.name for _, kind in files}
     try:
         for query in compile_spark(plan):
             if not query.rules or query.kind not in read:
                 continue
-            inner = exp.Subquery(this=query.select, alias=exp.TableAlias(this=exp.to_identifier("o")))
+            inner = exp.Subquery(this=_joined(plan, query.select), alias=exp.TableAlias(this=exp.to_identifier("o")))
             cols = [exp.func("COUNT_IF", exp.Is(this=exp.column(outcome_column(rp.rule.id), table="o", quoted=True),
                                                    expression=e))
                     for rp in query.rules for e in (exp.true(), exp.false(), exp.Null())]
@@ -351,8 +391,8 @@ def evaluate_files(rulebooks, files: list[tuple[Path, RecordKind]], as_of: datet
     --spark-master URL`. Rules Spark cannot run exactly stop the run with their E0601
     diagnostics (`RulebookError`): never a silent fallback. The files are read by the Python
     reader (the same rejections as the Python engine) and sent to Spark as typed records; a
-    finding's evidence holds the record's fields the rule reads. `progress` is accepted for the
-    CLI's signature and not reported yet."""
+    finding's evidence holds the record's fields the rule reads. `progress`: a
+    `backends.sql.Progress` (kinds started and done; files are not reported)."""
     from ...errors import RulebookError
     from ...runner import read_cases
 
@@ -360,44 +400,77 @@ def evaluate_files(rulebooks, files: list[tuple[Path, RecordKind]], as_of: datet
     if errors:
         raise RulebookError(errors, rulebooks.program.sources)
     run = read_cases(rulebooks, files)
-    return run, _findings(rulebooks, run, as_of, include_passed, master)
+    return run, _findings(rulebooks, run, as_of, include_passed, master, progress)
 
 
-def _findings(rulebooks, run, as_of: datetime, include_passed: bool, master: str | None):
-    """Record rules (evidence computed in Spark, like the DuckDB engine's), then group rules."""
+def _findings(rulebooks, run, as_of: datetime, include_passed: bool, master: str | None, progress=None):
+    """Record rules, then group rules, kind by kind. As on DuckDB (batch.py), only fired and
+    undetermined outcomes leave Spark (passed too with `include_passed`), with their missing
+    fields and evidence, through Arrow; passed = records − fired − undetermined per rule."""
     from collections import Counter
 
     from ...api import OUTCOME_NAMES
     from . import finding
-    from .batch import Hit
-    from .compiler import ExprCompiler
     from .groups import group_finding, group_outcomes
-    from .readback import evidence_types, python_value
 
     plan = rulebooks.plan
     plans = {rp.rule.id: rp for rp in plan.rule_plans}
-    comp = ExprCompiler(plan)
-    types = {rp.rule.id: dict(evidence_types(comp, rp)) for rp in plan.rule_plans}
     counts: Counter = Counter()
-    queries = compile_spark(plan, evidence=True)
     spark = session(master)
-    for o in run_records(plan, run.records, as_of, queries, rulebooks.backend.calendar, spark=spark):
-        counts[(o.rule, o.value)] += 1
-        if include_passed or o.value is not False:
-            rp = plans[o.rule]
-            record = run.records[rp.rule.kind.name][o.row]
-            evidence = {n: python_value(v, types[o.rule][n]) for n, v in (o.evidence or {}).items()}
-            yield finding(Hit(rp, o.row, o.value, o.missing, evidence, o.key, record.get("org_no")), as_of)
-    for query in queries:
-        for gq in query.group_queries:
-            empty = spark.sql(gq.empty_keys.sql(dialect="spark"), args=_args(gq.empty_keys, as_of)).collect()
-            rows = spark.sql(gq.groups.sql(dialect="spark"), args=_args(gq.groups, as_of)).toLocalIterator()
-            for o in group_outcomes(gq, empty, rows):
-                counts[(o.rule, o.value)] += 1
-                if include_passed or o.value is not False:
-                    yield group_finding(plans[o.rule].rule, o, as_of)
+    register_calendar(spark, rulebooks.backend.calendar)
+    cached = _register_records(spark, plan, run.records)
+    try:
+        for query in compile_spark(plan, evidence=True):
+            n = len(run.records.get(query.kind, ()))
+            if progress is not None and progress.kind_started:
+                progress.kind_started(query.kind, n)
+            if query.rules and n:
+                for hit in _hits(spark, plan, query, as_of, include_passed):
+                    counts[(hit.plan.rule.id, hit.value)] += 1
+                    yield finding(hit, as_of)
+                if not include_passed:
+                    for rp in query.rules:
+                        counts[(rp.rule.id, False)] += n - counts[(rp.rule.id, True)] - counts[(rp.rule.id, None)]
+            for gq in query.group_queries:
+                empty = spark.sql(gq.empty_keys.sql(dialect="spark"), args=_args(gq.empty_keys, as_of)).collect()
+                rows = spark.sql(gq.groups.sql(dialect="spark"), args=_args(gq.groups, as_of)).toLocalIterator()
+                for o in group_outcomes(gq, empty, rows):
+                    counts[(o.rule, o.value)] += 1
+                    if include_passed or o.value is not False:
+                        yield group_finding(plans[o.rule].rule, o, as_of)
+            if progress is not None and progress.rows_done and n:
+                progress.rows_done(query.kind, n)
+    finally:
+        for frame in cached:
+            frame.unpersist()
+        if progress is not None and progress.finished:
+            progress.finished()
     for (rule_id, value), n in counts.items():
-        run.summary.count(plans[rule_id].rule, OUTCOME_NAMES[value], n)
+        if n:
+            run.summary.count(plans[rule_id].rule, OUTCOME_NAMES[value], n)
+
+
+def _hits(spark, plan: Plan, query: KindQuery, as_of: datetime, include_passed: bool):
+    """The kind's `batch.Hit`s: the DuckDB engine's hit query (records where some rule did not
+    pass, their outcome, missing and evidence columns) on Spark, read back batch by batch."""
+    from .batch import batch_hits, hits_select
+    from .compiler import ExprCompiler
+    from .readback import evidence_types, needs_conversion
+
+    select = hits_select(plan, replace(query, select=_joined(plan, query.select)), include_passed)
+    for column in select.expressions:  # a rule without candidates lists ARRAY<VOID>, which Arrow refuses
+        if column.name.endswith(missing_column("")):
+            column.replace(exp.alias_(exp.cast(column.copy(), "ARRAY<STRING>"), column.name, quoted=True))
+    spark.sparkContext.setJobDescription(f"compliance: {query.kind}")
+    table = spark.sql(select.sql(dialect="spark"), args=_args(query.select, as_of)).toArrow()
+    comp = ExprCompiler(plan)
+    types = {rp.rule.id: {n: t for n, t in evidence_types(comp, rp) if needs_conversion(t)} for rp in query.rules}
+    kind = plan.program.kinds[query.kind]
+    for batch in table.to_batches(_FETCH_ROWS):
+        yield from batch_hits(query, kind, batch, include_passed, types)
+
+
+_FETCH_ROWS = 50_000
 
 
 # ---- many small evaluations in one query per kind ------------------------------------------------
@@ -425,7 +498,7 @@ def run_batches(plan: Plan, batches: Sequence[tuple[Mapping[str, list[dict]], da
     for query in queries if queries is not None else compile_spark(plan):
         if not query.rules:
             continue
-        select = _isolated(query.select)
+        select = _joined(plan, _isolated(query.select), batches=True)
         frame = spark.sql(select.sql(dialect="spark"))
         kind = plan.program.kinds[query.kind]
         names = frame.columns
