@@ -103,37 +103,67 @@ def stream_cases(rulebooks: Rulebooks, files: list[tuple[Path, RecordKind]], as_
     """`read_cases` + `evaluate` a kind at a time, for runs that keep no records afterwards (no
     notices): a kind's records, and those its rules' windows read, are held only until the last
     kind that needs them is evaluated — memory follows the largest kind with those its windows
-    read, not the whole input. Findings come a kind at a time (`_evaluation_order`), in record
+    read, not the whole input. Findings come a kind at a time (`turns`), in record
     order inside a kind; the run's counts are complete once they are all consumed."""
     run = Run(RunSummary(), [], {})
-    return run, _stream(rulebooks, run, _files_by_kind(files), as_of, include_passed)
+    return run, _stream(rulebooks, run, files_by_kind(files), as_of, include_passed)
 
 
-def _files_by_kind(files: list[tuple[Path, RecordKind]]) -> dict[str, list[tuple[Path, RecordKind]]]:
+def files_by_kind(files: list[tuple[Path, RecordKind]]) -> dict[str, list[tuple[Path, RecordKind]]]:
     by_kind: dict[str, list] = {}
     for path, kind in files:
         by_kind.setdefault(kind.name, []).append((path, kind))
     return by_kind
 
 
-def _stream(rulebooks: Rulebooks, run: Run, by_kind: dict, as_of: datetime, include_passed: bool) -> Iterator[Finding]:
-    needs = {name: [name, *_window_kinds(rulebooks, name)] for name in by_kind}
+def read_kind(run: Run, files: list[tuple[Path, RecordKind]]) -> list[dict]:
+    """The accepted records of one kind's files, in file order; rejections counted in `run`."""
+    rows: list[dict] = []
+    for path, kind in files:
+        _read_file(run, path, kind, rows)
+    return rows
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One step of a run a kind at a time: read `read` (the kind and the kinds its windows read,
+    unless held from an earlier turn), evaluate `kind`, then let go of `release`."""
+
+    kind: str
+    read: tuple[str, ...]
+    release: tuple[str, ...]
+
+
+def turns(rulebooks: Rulebooks, kinds: list[str]) -> list[Turn]:
+    """The turns that evaluate `kinds` (in file order) holding as few records at once as the
+    windows allow (`_evaluation_order`); every kind is read once."""
+    needs = {name: [name, *_window_kinds(rulebooks, name)] for name in kinds}
     order = _evaluation_order(needs)
     last_use = {need: i for i, name in enumerate(order) for need in needs[name]}
+    held: dict[str, None] = {}  # in reading order
+    out = []
+    for i, name in enumerate(order):
+        read = tuple(n for n in needs[name] if n not in held)
+        held.update(dict.fromkeys(read))
+        release = tuple(k for k in held if last_use[k] <= i)
+        for k in release:
+            del held[k]
+        out.append(Turn(name, read, release))
+    return out
+
+
+def _stream(rulebooks: Rulebooks, run: Run, by_kind: dict, as_of: datetime, include_passed: bool) -> Iterator[Finding]:
     G = rulebooks.backend.global_facts(as_of)
     counts: Counter = Counter()
     held: dict[str, list[dict]] = {}
-    for i, name in enumerate(order):
-        for need in needs[name]:
-            if need not in held:
-                held[need] = []
-                for path, kind in by_kind.get(need, ()):
-                    _read_file(run, path, kind, held[need])
+    for turn in turns(rulebooks, list(by_kind)):
+        for name in turn.read:
+            held[name] = read_kind(run, by_kind.get(name, []))
         for outcome in rulebooks.backend.evaluate(held, as_of, G, include_passed=include_passed, counts=counts,
-                                                  kinds=(name,)):
+                                                  kinds=(turn.kind,)):
             yield rulebooks.finding(outcome, as_of, G)
-        for done in [k for k in held if last_use[k] <= i]:
-            del held[done]
+        for name in turn.release:
+            del held[name]
     _count(rulebooks, run, counts)
 
 

@@ -354,3 +354,17 @@ def test_streaming_holds_a_kind_only_while_a_kind_to_come_needs_it(standard_rule
         later = set().union(*(needs[n] for n in order[i + 1:]))
         assert needs[order[i]] <= held <= needs[order[i]] | later, order[i]
     assert seen[-1][1] == needs[order[-1]]
+
+
+def test_turns_read_and_release_every_kind_once(standard_rulebooks):
+    """The Spark engine follows the same turns: each kind read once, released once, after its last reader."""
+    from compliance_engine.runner import turns
+
+    names = [p.stem for p, _ in _generated_files(standard_rulebooks)]
+    plan = turns(standard_rulebooks, names)
+    read = [k for t in plan for k in t.read]
+    released = [k for t in plan for k in t.release]
+    assert sorted(read) == sorted(set(read)) == sorted(released) and set(names) <= set(read)
+    for i, t in enumerate(plan):
+        for k in t.release:
+            assert all(k not in (later.kind, *later.read) for later in plan[i + 1:])

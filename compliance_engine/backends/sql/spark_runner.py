@@ -390,64 +390,92 @@ def evaluate_files(rulebooks, files: list[tuple[Path, RecordKind]], as_of: datet
     """(the run, its findings) evaluated by Spark — for `compliance run --engine spark
     --spark-master URL`. Rules Spark cannot run exactly stop the run with their E0601
     diagnostics (`RulebookError`): never a silent fallback. The files are read by the Python
-    reader (the same rejections as the Python engine) and sent to Spark as typed records; a
-    finding's evidence holds the record's fields the rule reads. `progress`: a
-    `backends.sql.Progress` (kinds started and done; files are not reported)."""
+    reader (the same rejections as the Python engine), a kind at a time in the Python engine's
+    turns (`runner.turns`), and sent to Spark as typed records, which Spark holds until the last
+    kind that reads them; a finding's evidence holds the record's fields the rule reads.
+    `progress`: a `backends.sql.Progress` (kinds started and done; files are not reported)."""
     from ...errors import RulebookError
-    from ...runner import read_cases
+    from ...runner import Run, RunSummary, files_by_kind
 
     errors = check_spark(rulebooks.plan)
     if errors:
         raise RulebookError(errors, rulebooks.program.sources)
-    run = read_cases(rulebooks, files)
-    return run, _findings(rulebooks, run, as_of, include_passed, master, progress)
+    run = Run(RunSummary(), [], {})
+    return run, _findings(rulebooks, run, files_by_kind(files), as_of, include_passed, master, progress)
 
 
-def _findings(rulebooks, run, as_of: datetime, include_passed: bool, master: str | None, progress=None):
+def _findings(rulebooks, run, by_kind: dict, as_of: datetime, include_passed: bool, master: str | None, progress=None):
     """Record rules, then group rules, kind by kind. As on DuckDB (batch.py), only fired and
     undetermined outcomes leave Spark (passed too with `include_passed`), with their missing
     fields and evidence, through Arrow; passed = records − fired − undetermined per rule."""
     from collections import Counter
 
     from ...api import OUTCOME_NAMES
-    from . import finding
-    from .groups import group_finding, group_outcomes
+    from ...runner import read_kind, turns
 
     plan = rulebooks.plan
     plans = {rp.rule.id: rp for rp in plan.rule_plans}
+    queries = {q.kind: q for q in compile_spark(plan, evidence=True)}
     counts: Counter = Counter()
     spark = session(master)
     register_calendar(spark, rulebooks.backend.calendar)
-    cached = _register_records(spark, plan, run.records)
+    held: dict[str, object] = {}  # kind → its stored frame
+    sizes: dict[str, int] = {}
     try:
-        for query in compile_spark(plan, evidence=True):
-            n = len(run.records.get(query.kind, ()))
-            if progress is not None and progress.kind_started:
-                progress.kind_started(query.kind, n)
-            if query.rules and n:
-                for hit in _hits(spark, plan, query, as_of, include_passed):
-                    counts[(hit.plan.rule.id, hit.value)] += 1
-                    yield finding(hit, as_of)
-                if not include_passed:
-                    for rp in query.rules:
-                        counts[(rp.rule.id, False)] += n - counts[(rp.rule.id, True)] - counts[(rp.rule.id, None)]
-            for gq in query.group_queries:
-                empty = spark.sql(gq.empty_keys.sql(dialect="spark"), args=_args(gq.empty_keys, as_of)).collect()
-                rows = spark.sql(gq.groups.sql(dialect="spark"), args=_args(gq.groups, as_of)).toLocalIterator()
-                for o in group_outcomes(gq, empty, rows):
-                    counts[(o.rule, o.value)] += 1
-                    if include_passed or o.value is not False:
-                        yield group_finding(plans[o.rule].rule, o, as_of)
-            if progress is not None and progress.rows_done and n:
-                progress.rows_done(query.kind, n)
+        for turn in turns(rulebooks, list(by_kind)):
+            for name in turn.read:  # the Python rows go once Spark has stored its copy
+                rows = read_kind(run, by_kind.get(name, []))
+                sizes[name] = len(rows)
+                held[name] = _registered(spark, plan.program.kinds[name], rows)
+            if turn.kind in queries:
+                yield from _kind_findings(spark, plan, queries[turn.kind], sizes[turn.kind], as_of, include_passed,
+                                          counts, progress)
+            for name in turn.release:  # no later kind reads it: a query that did would fail, not see nothing
+                held.pop(name).unpersist()
+                spark.catalog.dropTempView(table_name(name))
     finally:
-        for frame in cached:
+        for frame in held.values():
             frame.unpersist()
         if progress is not None and progress.finished:
             progress.finished()
     for (rule_id, value), n in counts.items():
         if n:
             run.summary.count(plans[rule_id].rule, OUTCOME_NAMES[value], n)
+
+
+def _registered(spark, kind: RecordKind, rows: list[dict]):
+    """A kind's records as its view, stored in Spark now (windows and joins read them again)."""
+    frame = records_frame(spark, kind, rows).cache()
+    if rows:
+        frame.count()
+    frame.createOrReplaceTempView(table_name(kind.name))
+    return frame
+
+
+def _kind_findings(spark, plan: Plan, query: KindQuery, n: int, as_of: datetime, include_passed: bool,
+                   counts, progress) -> Iterator:
+    from . import finding
+    from .groups import group_finding, group_outcomes
+
+    plans = {rp.rule.id: rp for rp in plan.rule_plans}
+    if progress is not None and progress.kind_started:
+        progress.kind_started(query.kind, n)
+    if query.rules and n:
+        for hit in _hits(spark, plan, query, as_of, include_passed):
+            counts[(hit.plan.rule.id, hit.value)] += 1
+            yield finding(hit, as_of)
+        if not include_passed:
+            for rp in query.rules:
+                counts[(rp.rule.id, False)] += n - counts[(rp.rule.id, True)] - counts[(rp.rule.id, None)]
+    for gq in query.group_queries:
+        empty = spark.sql(gq.empty_keys.sql(dialect="spark"), args=_args(gq.empty_keys, as_of)).collect()
+        rows = spark.sql(gq.groups.sql(dialect="spark"), args=_args(gq.groups, as_of)).toLocalIterator()
+        for o in group_outcomes(gq, empty, rows):
+            counts[(o.rule, o.value)] += 1
+            if include_passed or o.value is not False:
+                yield group_finding(plans[o.rule].rule, o, as_of)
+    if progress is not None and progress.rows_done and n:
+        progress.rows_done(query.kind, n)
 
 
 def _hits(spark, plan: Plan, query: KindQuery, as_of: datetime, include_passed: bool):
